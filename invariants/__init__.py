@@ -1,0 +1,1 @@
+"""Named invariants of Kubernetes workload semantics, each with a check returning violations."""
