@@ -40,11 +40,16 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Reconcile(Action):
-    """One sync of one object by one controller (the object's kind is implied by the controller)."""
+    """One sync of one object by one controller.
+
+    The object's kind is implied by the controller, except for actors that handle
+    objects of any kind (the garbage collector), which set `kind`.
+    """
 
     controller: str
     namespace: str
     name: str
+    kind: str = ""
 
     category: ClassVar[str] = SYSTEM
 
@@ -55,6 +60,8 @@ class Reconcile(Action):
 
     def describe(self) -> str:  # noqa: D102
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        if self.kind:
+            where = f"{self.kind} {where}"
         return f"{self.controller} syncs {where}"
 
 
