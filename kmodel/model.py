@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import (
@@ -272,11 +272,19 @@ class Model:
         """No system action enabled, nothing in flight, no pending timer."""
         return not self.system_successors(state) and not state.inflight and self.next_deadline(state) is None
 
-    def settle(self, state: ClusterState, *, max_steps: int = 20000, horizon: int | None = None) -> SettleResult:
+    def settle(
+        self,
+        state: ClusterState,
+        *,
+        max_steps: int = 20000,
+        horizon: int | None = None,
+        on_step: Callable[[ClusterState, Action, ClusterState], None] | None = None,
+    ) -> SettleResult:
         """Run every actor fairly (round-robin, one action each) to a fixpoint.
 
         When nothing is enabled, the clock jumps to the next timer (never past
         `horizon`). Stops quiescent, or after `max_steps` actions (a suspected livelock).
+        `on_step(prev, action, next)` is called for every step taken.
         """
         result = SettleResult(state)
         steps = 0
@@ -286,6 +294,8 @@ class Model:
                 for action in actor.candidates(state, self.config):
                     nxt = self._apply_system(state, action)
                     if nxt is not state:
+                        if on_step is not None:
+                            on_step(state, action, nxt)
                         state = nxt
                         result.actions.append(action)
                         steps += 1
@@ -293,7 +303,10 @@ class Model:
                         break
             while state.inflight:
                 d = Deliver(state.inflight[0].actor)
-                state = self._deliver(state, d.issuer)
+                nxt = self._deliver(state, d.issuer)
+                if on_step is not None:
+                    on_step(state, d, nxt)
+                state = nxt
                 result.actions.append(d)
                 steps += 1
                 progressed = True
@@ -310,7 +323,10 @@ class Model:
                 result.reason = f"next timer at t={d}s is beyond the horizon t={horizon}s"
                 return result
             tick = Tick(d - state.clock)
-            state = tick.perform(state, self.config)
+            nxt = tick.perform(state, self.config)
+            if on_step is not None:
+                on_step(state, tick, nxt)
+            state = nxt
             result.actions.append(tick)
         result.state = state
         result.quiescent = False

@@ -1,0 +1,157 @@
+"""The `kmodel` command line.
+
+Errors in the user's input (files, manifests, scenarios, options) are printed as one
+clear message naming the file, object and field, with exit status 2 — never a traceback.
+Exit status 1 means an invariant was violated or an expectation failed.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from kmodel.errors import KModelError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="kmodel: a property-based model checker for Kubernetes workload semantics.",
+    pretty_exceptions_enable=False,
+)
+
+EXIT_VIOLATION = 1
+EXIT_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"kmodel: error: {message}", err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _split(value: Optional[str]) -> Optional[list[str]]:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command()
+def explore(
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario to start from (default: the built-in scenario)."),
+    examples: int = typer.Option(100, "--examples", "-n", min=1, help="Number of random runs (Hypothesis examples)."),
+    steps: int = typer.Option(30, "--steps", min=1, help="Steps per run."),
+    seed: int = typer.Option(0, "--seed", help="Seed; the same seed and inputs give the same exploration and report."),
+    time_budget: Optional[float] = typer.Option(None, "--time", help="Stop after this many seconds (cuts the run short)."),
+    invariants: Optional[str] = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
+    controllers: Optional[str] = typer.Option(None, "--controllers", help="Comma-separated controllers to run (default: all)."),
+    out: Path = typer.Option(Path("reports"), "--out", help="Directory for reports."),
+    run_name: Optional[str] = typer.Option(None, "--run-name", help="Report sub-directory (default: <scenario>-seed<seed>)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Budget preset: ci, dev or thorough (overrides --examples/--steps)."),
+) -> None:
+    """Explore random interleavings from a scenario and write reports/<run>/."""
+    from kmodel.explore import ExploreOptions, default_scenario, main_progress
+    from kmodel.explore import explore as run_explore
+    from kmodel.profiles import PROFILES
+    from kmodel.scenario import load_scenario
+
+    try:
+        if profile is not None:
+            if profile not in PROFILES:
+                _fail(f"unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
+            examples, steps = PROFILES[profile]
+        sc = load_scenario(scenario) if scenario is not None else default_scenario()
+        opts = ExploreOptions(
+            scenario=sc,
+            examples=examples,
+            steps=steps,
+            seed=seed,
+            time_budget=time_budget,
+            invariants=_split(invariants),
+            controllers=_split(controllers),
+            out_dir=out,
+            run_name=run_name,
+            command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            progress=main_progress(examples),
+        )
+        outcome = run_explore(opts)
+    except KModelError as e:
+        _fail(str(e))
+    except KeyError as e:
+        _fail(str(e.args[0]) if e.args else str(e))
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    r = outcome.report
+    typer.echo(f"{r.status.upper()}: {r.stats.get('examples run')} examples, {r.stats.get('transitions')} transitions, "
+               f"{r.stats.get('distinct states')} distinct states; report in {outcome.directory}/report.md", err=True)
+    if r.counterexample is not None:
+        typer.echo(r.counterexample.message, err=True)
+        typer.echo(f"replay with: {r.counterexample.replay_command}", err=True)
+    raise typer.Exit(EXIT_VIOLATION if r.status == "violated" else 130 if r.status == "interrupted" else 0)
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(..., help="Scenario file to run."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the final objects here instead of stdout."),
+    invariants: Optional[str] = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems on stderr."),
+) -> None:
+    """Run a scenario; print the final objects as a Kubernetes List (JSON) and the invariant results."""
+    from invariants.registry import select
+    from kmodel.objects.serde import as_list
+    from kmodel.report.write import atomic_write
+    from kmodel.runner import run_scenario
+    from kmodel.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+        invs = select(_split(invariants))
+        result = run_scenario(sc, invariants=invs)
+    except KModelError as e:
+        _fail(str(e))
+    except KeyError as e:
+        _fail(str(e.args[0]) if e.args else str(e))
+    doc = as_list(list(result.state.all_objects()), sc.config.epoch)
+    text = json.dumps(doc, indent=2) + "\n"
+    if output is not None:
+        atomic_write(output, text)
+    else:
+        sys.stdout.write(text)
+    stats = result.checker.stats
+    if not quiet:
+        typer.echo(f"scenario {sc.name}: {len(sc.steps)} steps, t={result.state.clock}s, {stats.transitions} transitions checked", err=True)
+        for inv in invs:
+            n_viol = sum(1 for v in result.violations if v.invariant == inv.name)
+            state = "VIOLATED" if n_viol else ("held" if stats.exercised[inv.name] else "not exercised")
+            typer.echo(f"  {inv.name:32s} {state}", err=True)
+    for v in result.violations:
+        typer.echo(f"VIOLATION {v}", err=True)
+    for f in result.failures:
+        typer.echo(f"EXPECTATION FAILED {f}", err=True)
+    raise typer.Exit(0 if result.ok else EXIT_VIOLATION)
+
+
+@app.command("invariants")
+def list_invariants() -> None:
+    """List the registered invariants with their statements."""
+    from invariants.registry import load_all
+
+    for inv in load_all().values():
+        typer.echo(f"{inv.name} ({inv.kind.value})\n    {inv.statement}\n    source: {inv.source}\n")
+
+
+def main() -> None:
+    """Entry point of the `kmodel` console script."""
+    try:
+        app()
+    except KModelError as e:  # pragma: no cover - commands catch their own
+        typer.echo(f"kmodel: error: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The one result structure every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class InvariantResult:
+    """How one invariant fared in a run."""
+
+    name: str
+    kind: str
+    statement: str
+    source: str
+    status: str  # "held", "violated" or "not exercised"
+    checked: int = 0
+    exercised: int = 0
+    violations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepRow:
+    """One step of a counterexample, with the objects it changed."""
+
+    index: int
+    step: str
+    clock: int
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Counterexample:
+    """A (shrunk) sequence of steps that ends in a violation, and how to replay it."""
+
+    invariants: list[str]
+    message: str
+    steps: list[StepRow]
+    scenario_file: str = ""
+    replay_command: str = ""
+    reproduced: bool | None = None
+
+
+@dataclass
+class RunReport:
+    """Everything a run found, independent of how it is rendered."""
+
+    run_name: str
+    command: str
+    scenario: str
+    engine: str
+    seed: int | None
+    status: str  # "passed", "violated", "interrupted", "error"
+    kubernetes_version: str
+    budget: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    action_mix: dict[str, int] = field(default_factory=dict)
+    invariants: list[InvariantResult] = field(default_factory=list)
+    counterexample: Counterexample | None = None
+    notes: list[str] = field(default_factory=list)
+    timing: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, *, with_timing: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict (timing is left out when deterministic output is wanted)."""
+        d = asdict(self)
+        if not with_timing:
+            d.pop("timing", None)
+        return d

@@ -1,0 +1,154 @@
+"""Public Hypothesis strategies for valid Kubernetes objects and cluster setups.
+
+Every object these strategies produce passes `kmodel.validation.validate_object`; the
+values are kept small (few replicas, few nodes, tight capacities) so that interesting
+interleavings — capacity pressure, surge limits, evictions — happen often.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import strategies as st
+
+from kmodel.frozen import FrozenDict
+from kmodel.objects.meta import ObjectMeta
+from kmodel.objects.node import Node, NodeSpec, NodeStatus
+from kmodel.objects.pod import Container, PodSpec, PodTemplateSpec, ResourceRequirements, TemplateMeta
+from kmodel.objects.selectors import LabelSelector, Taint, Toleration
+from kmodel.objects.workloads import (
+    Deployment,
+    DeploymentSpec,
+    DeploymentStrategy,
+    ReplicaSet,
+    ReplicaSetSpec,
+    ReplicationController,
+    ReplicationControllerSpec,
+    RollingUpdateDeployment,
+)
+
+GI = 1024**3
+MI = 1024**2
+IMAGES = ("nginx:1.25", "nginx:1.26", "nginx:1.27")
+NAMESPACE = "default"
+
+
+@st.composite
+def nodes(draw: st.DrawFn, name: str | None = None) -> Node:
+    """A node with small allocatable resources, a zone and disk label, sometimes a taint."""
+    node_name = name or draw(st.sampled_from(["n1", "n2", "n3", "n4"]))
+    cpu = draw(st.sampled_from([1000, 2000, 4000]))
+    mem = draw(st.sampled_from([2 * GI, 4 * GI, 8 * GI]))
+    pods = draw(st.sampled_from([3, 4, 110]))
+    labels = FrozenDict(
+        {
+            "kubernetes.io/hostname": node_name,
+            "topology.kubernetes.io/zone": draw(st.sampled_from(["zone-a", "zone-b"])),
+            "disktype": draw(st.sampled_from(["ssd", "hdd"])),
+        }
+    )
+    taints: tuple[Taint, ...] = ()
+    if draw(st.integers(0, 5)) == 0:
+        taints = (Taint(key="dedicated", value="gpu", effect="NoSchedule"),)
+    alloc = FrozenDict({"cpu": cpu, "memory": mem, "pods": pods})
+    return Node(
+        metadata=ObjectMeta(name=node_name, labels=labels),
+        spec=NodeSpec(taints=taints),
+        status=NodeStatus(capacity=alloc, allocatable=alloc),
+    )
+
+
+@st.composite
+def node_sets(draw: st.DrawFn, min_nodes: int = 1, max_nodes: int = 3) -> list[Node]:
+    """Between `min_nodes` and `max_nodes` nodes named n1, n2, …"""
+    n = draw(st.integers(min_nodes, max_nodes))
+    return [draw(nodes(name=f"n{i + 1}")) for i in range(n)]
+
+
+@st.composite
+def pod_templates(draw: st.DrawFn, app: str, restart_policy: str = "Always") -> PodTemplateSpec:
+    """A single-container pod template labelled app=<app>, with modest requests."""
+    cpu = draw(st.sampled_from([0, 100, 250, 500]))
+    mem = draw(st.sampled_from([0, 64 * MI, 256 * MI]))
+    requests = FrozenDict({k: v for k, v in (("cpu", cpu), ("memory", mem)) if v})
+    container = Container(name="app", image=draw(st.sampled_from(IMAGES)), resources=ResourceRequirements(requests=requests))
+    node_selector: FrozenDict[str, str] = FrozenDict()
+    if draw(st.integers(0, 5)) == 0:
+        node_selector = FrozenDict({"disktype": "ssd"})
+    tolerations: tuple[Toleration, ...] = ()
+    if draw(st.booleans()):
+        tolerations = (Toleration(key="dedicated", operator="Equal", value="gpu", effect="NoSchedule"),)
+    spec = PodSpec(
+        containers=(container,),
+        restart_policy=restart_policy,
+        node_selector=node_selector,
+        tolerations=tolerations,
+        termination_grace_period_seconds=draw(st.sampled_from([0, 5, 30])),
+    )
+    return PodTemplateSpec(metadata=TemplateMeta(labels=FrozenDict({"app": app})), spec=spec)
+
+
+_SURGE = st.sampled_from([0, 1, 2, "25%", "50%"])
+_UNAVAILABLE = st.sampled_from([0, 1, "25%", "50%"])
+
+
+@st.composite
+def deployments(draw: st.DrawFn, name: str = "web") -> Deployment:
+    """A valid apps/v1 Deployment (RollingUpdate with any valid fence posts, or Recreate)."""
+    template = draw(pod_templates(name))
+    if draw(st.integers(0, 3)) == 0:
+        strategy = DeploymentStrategy(type="Recreate")
+    else:
+        surge = draw(_SURGE)
+        unavailable = draw(_UNAVAILABLE)
+        if surge in (0, "0%") and unavailable in (0, "0%"):
+            unavailable = 1
+        strategy = DeploymentStrategy(type="RollingUpdate", rolling_update=RollingUpdateDeployment(max_surge=surge, max_unavailable=unavailable))
+    min_ready = draw(st.sampled_from([0, 0, 10]))
+    spec = DeploymentSpec(
+        selector=LabelSelector(match_labels=FrozenDict({"app": name})),
+        template=template,
+        replicas=draw(st.integers(0, 4)),
+        strategy=strategy,
+        min_ready_seconds=min_ready,
+        revision_history_limit=draw(st.sampled_from([0, 1, 2, 10])),
+        progress_deadline_seconds=draw(st.sampled_from([60, 600])),
+    )
+    return Deployment(metadata=ObjectMeta(name=name, namespace=NAMESPACE, labels=FrozenDict({"app": name})), spec=spec)
+
+
+@st.composite
+def replica_sets(draw: st.DrawFn, name: str = "rs") -> ReplicaSet:
+    """A valid apps/v1 ReplicaSet."""
+    spec = ReplicaSetSpec(
+        selector=LabelSelector(match_labels=FrozenDict({"app": name})),
+        template=draw(pod_templates(name)),
+        replicas=draw(st.integers(0, 4)),
+        min_ready_seconds=draw(st.sampled_from([0, 0, 10])),
+    )
+    return ReplicaSet(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)
+
+
+@st.composite
+def replication_controllers(draw: st.DrawFn, name: str = "rc") -> ReplicationController:
+    """A valid core/v1 ReplicationController."""
+    tpl = draw(pod_templates(name))
+    spec = ReplicationControllerSpec(selector=tpl.metadata.labels, template=tpl, replicas=draw(st.integers(0, 3)))
+    return ReplicationController(metadata=ObjectMeta(name=name, namespace=NAMESPACE, labels=tpl.metadata.labels), spec=spec)
+
+
+@st.composite
+def workload_sets(draw: st.DrawFn, max_workloads: int = 2) -> list[object]:
+    """One or more workloads with distinct names and selectors."""
+    makers = [deployments, replica_sets, replication_controllers]
+    n = draw(st.integers(1, max_workloads))
+    out: list[object] = []
+    for i in range(n):
+        maker = draw(st.sampled_from(makers))
+        out.append(draw(maker(name=f"w{i}")))
+    return out
+
+
+def with_replicas(obj: object, replicas: int) -> object:
+    """A copy of a workload with another replica count."""
+    return replace(obj, spec=replace(obj.spec, replicas=replicas))  # type: ignore[attr-defined, type-var]
