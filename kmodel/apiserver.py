@@ -235,7 +235,11 @@ def deletion_finalizers(finalizers: tuple[str, ...], propagation: str | None, de
     Explicit policy first, then the object's own orphan/foregroundDeletion finalizer,
     then the kind's default policy (store.go shouldOrphanDependents / shouldDeleteDependents).
     """
-    if propagation is not None:
+    if default_policy == "Unsupported":
+        # store.go shouldOrphanDependents / shouldDeleteDependents: a kind without
+        # garbage collection (core/v1 Event) never carries either finalizer.
+        orphan = foreground = False
+    elif propagation is not None:
         orphan = propagation == "Orphan"
         foreground = propagation == "Foreground"
     else:
@@ -271,17 +275,19 @@ def _delete(tx: Tx, req: Delete) -> Outcome:
     info = KINDS[obj.kind]
     graceful = False
     grace = 0
+    # rest/delete.go BeforeDelete: a negative grace period is treated as 1 s.
+    requested = 1 if req.grace_period is not None and req.grace_period < 0 else req.grace_period
     if info.graceful_delete and isinstance(obj, Pod):
         if meta.deletion_timestamp is not None:
             dgps = meta.deletion_grace_period_seconds
             if dgps:
-                if req.grace_period is None or req.grace_period >= dgps:
+                if requested is None or requested >= dgps:
                     return Outcome(obj=obj)  # graceful deletion already pending
-                grace = max(req.grace_period, 0)
+                grace = requested
                 meta = replace(meta, deletion_timestamp=meta.deletion_timestamp - dgps + grace, deletion_grace_period_seconds=grace)
                 graceful = True
         else:
-            grace = req.grace_period if req.grace_period is not None else obj.spec.termination_grace_period_seconds
+            grace = requested if requested is not None else obj.spec.termination_grace_period_seconds
             if not obj.spec.node_name or obj.terminal:
                 grace = 0
             if grace < 0:

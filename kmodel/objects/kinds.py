@@ -3,7 +3,8 @@
 Default garbage-collection policies come from each registry strategy's
 DefaultGarbageCollectionPolicy (pkg/registry/...): DeleteDependents (Background) for
 apps/v1 and most types, OrphanDependents for core/v1 ReplicationController and
-batch/v1 Job, kept for backwards compatibility.
+batch/v1 Job, kept for backwards compatibility; Unsupported for core/v1 Event (the API
+server never adds the orphan/foregroundDeletion finalizers to it).
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ def _register_builtin() -> None:
         KindInfo("ReplicationController", ("v1",), ReplicationController, tracks_generation=True, default_propagation="Orphan")
     )
     register_kind(KindInfo("Deployment", ("apps/v1",), Deployment, tracks_generation=True))
-    for kind in ("ConfigMap", "Secret", "Service", "ServiceAccount", "Endpoints", "Event"):
+    for kind in ("ConfigMap", "Secret", "Service", "ServiceAccount", "Endpoints"):
         register_kind(KindInfo(kind, ("v1",), None, has_status=kind == "Service"))
+    # pkg/registry/core/event/strategy.go: Events do not support garbage collection.
+    register_kind(KindInfo("Event", ("v1",), None, has_status=False, default_propagation="Unsupported"))
     register_kind(KindInfo("Namespace", ("v1",), None, namespaced=False))
     register_kind(KindInfo("ControllerRevision", ("apps/v1",), None, has_status=False))
     register_kind(KindInfo("PodDisruptionBudget", ("policy/v1",), None, tracks_generation=True))
