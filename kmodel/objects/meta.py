@@ -64,6 +64,8 @@ class ObjectMeta:
     extra: FrozenDict[str, object] = field(default=EMPTY, metadata={"kind": "extra"})
 
     INERT: ClassVar[frozenset[str]] = frozenset({"managedFields", "selfLink"})
+    OMIT_ZERO: ClassVar[bool] = True  # generation 0 is omitempty
+    ALWAYS: ClassVar[frozenset[str]] = frozenset({"deletionGracePeriodSeconds"})
 
     def controller_ref(self) -> OwnerReference | None:
         """The owner reference with controller=true, if any (metav1.GetControllerOf)."""

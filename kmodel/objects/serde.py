@@ -62,6 +62,8 @@ def decode_object(
         meta = _replace_meta(meta, namespace=default_namespace)
     if not info.namespaced and meta.namespace:
         dec.fail("metadata.namespace", f"{kind} is cluster-scoped and cannot have a namespace")
+    if meta.name:
+        dec.obj = f"{kind} {meta.namespace}/{meta.name}" if meta.namespace else f"{kind} {meta.name}"
     obj: APIObject
     if info.cls is None:
         body = {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
