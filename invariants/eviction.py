@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from invariants.util import actor_of, started_deletion

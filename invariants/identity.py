@@ -3,7 +3,8 @@ reused, and at most one owner reference is a controller (INV-OWN-1)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from kmodel.state import ClusterState

@@ -3,7 +3,8 @@ over-committed (spec §4 invariants; INV-SCHED-1)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from kmodel.actions import Schedule

@@ -3,7 +3,8 @@ nodes (spec §2 invariants; INV-POD-1)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from invariants.util import changed

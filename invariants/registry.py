@@ -13,9 +13,10 @@ vacuous pass (never exercised) from a real one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from kmodel.state import ClusterState
 

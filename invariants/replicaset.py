@@ -3,7 +3,7 @@ equals spec.replicas, and the status says so (spec §5.4; LIV-RS)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from invariants.registry import Kind, Violation, invariant
 from kmodel.state import ClusterState

@@ -6,8 +6,9 @@ returns the API requests it would issue. The model applies them through the API 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from kmodel.config import ModelConfig
 from kmodel.state import ClusterState

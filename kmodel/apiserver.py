@@ -21,7 +21,7 @@ the way kube-apiserver does —
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Union
+from typing import Any
 
 from kmodel.config import ModelConfig
 from kmodel.objects.kinds import KINDS
@@ -84,7 +84,7 @@ class Remember:
     value: Any
 
 
-Request = Union[Create, Update, Delete, Bind, Remember]
+Request = Create | Update | Delete | Bind | Remember
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ it found."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from invariants.registry import Invariant, Kind, Violation
 from kmodel.state import ClusterState

@@ -11,7 +11,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -33,7 +32,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_INPUT)
 
 
-def _split(value: Optional[str]) -> Optional[list[str]]:
+def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
     return [v.strip() for v in value.split(",") if v.strip()]
@@ -41,16 +40,16 @@ def _split(value: Optional[str]) -> Optional[list[str]]:
 
 @app.command()
 def explore(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario to start from (default: the built-in scenario)."),
+    scenario: Path | None = typer.Argument(None, help="Scenario to start from (default: the built-in scenario)."),
     examples: int = typer.Option(100, "--examples", "-n", min=1, help="Number of random runs (Hypothesis examples)."),
     steps: int = typer.Option(30, "--steps", min=1, help="Steps per run."),
     seed: int = typer.Option(0, "--seed", help="Seed; the same seed and inputs give the same exploration and report."),
-    time_budget: Optional[float] = typer.Option(None, "--time", help="Stop after this many seconds (cuts the run short)."),
-    invariants: Optional[str] = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
-    controllers: Optional[str] = typer.Option(None, "--controllers", help="Comma-separated controllers to run (default: all)."),
+    time_budget: float | None = typer.Option(None, "--time", help="Stop after this many seconds (cuts the run short)."),
+    invariants: str | None = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
+    controllers: str | None = typer.Option(None, "--controllers", help="Comma-separated controllers to run (default: all)."),
     out: Path = typer.Option(Path("reports"), "--out", help="Directory for reports."),
-    run_name: Optional[str] = typer.Option(None, "--run-name", help="Report sub-directory (default: <scenario>-seed<seed>)."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Budget preset: ci, dev or thorough (overrides --examples/--steps)."),
+    run_name: str | None = typer.Option(None, "--run-name", help="Report sub-directory (default: <scenario>-seed<seed>)."),
+    profile: str | None = typer.Option(None, "--profile", help="Budget preset: ci, dev or thorough (overrides --examples/--steps)."),
 ) -> None:
     """Explore random interleavings from a scenario and write reports/<run>/."""
     from kmodel.explore import ExploreOptions, default_scenario, main_progress
@@ -96,8 +95,8 @@ def explore(
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario file to run."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the final objects here instead of stdout."),
-    invariants: Optional[str] = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the final objects here instead of stdout."),
+    invariants: str | None = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems on stderr."),
 ) -> None:
     """Run a scenario; print the final objects as a Kubernetes List (JSON) and the invariant results."""

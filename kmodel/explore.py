@@ -13,9 +13,10 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisException

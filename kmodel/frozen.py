@@ -7,7 +7,8 @@ carried inside immutable objects; `thaw` turns them back into plain JSON values.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")

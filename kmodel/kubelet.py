@@ -16,8 +16,8 @@ pkg/kubelet/lifecycle/predicate.go (admission), pkg/kubelet/kuberuntime (back-of
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import Action, Reconcile, ready_node

@@ -15,8 +15,8 @@ when they would change the state, so a quiescent state has no system action enab
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import (

@@ -6,8 +6,9 @@ scenario's expectations evaluated."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from invariants.registry import Invariant, Violation, select
 from kmodel.actions import Action
@@ -149,6 +150,13 @@ def evaluate(expectation: dict[str, Any], state: ClusterState, model: Model, che
     return []
 
 
+def _collector(checker: Checker, found: list[Violation]) -> Any:
+    def on_step(a: ClusterState, action: Any, b: ClusterState) -> None:
+        found.extend(checker.transition_(a, action, b))
+
+    return on_step
+
+
 def run_scenario(scenario: Scenario, *, invariants: Sequence[Invariant] | None = None, model: Model | None = None) -> RunResult:
     """Run every step of `scenario` and check invariants and expectations."""
     model = model or Model(scenario.config)
@@ -166,11 +174,7 @@ def run_scenario(scenario: Scenario, *, invariants: Sequence[Invariant] | None =
             continue
         if isinstance(step, SettleStep):
             found: list[Violation] = []
-
-            def on_step(a: ClusterState, action: Any, b: ClusterState) -> None:
-                found.extend(checker.transition_(a, action, b))
-
-            outcome = model.settle(state, max_steps=step.max_steps, horizon=step.horizon, on_step=on_step)
+            outcome = model.settle(state, max_steps=step.max_steps, horizon=step.horizon, on_step=_collector(checker, found))
             state = outcome.state
             trace.append(step)
             r = StepResult(i, "settle", state.clock, actions=len(outcome.actions), violations=found, quiescent=outcome.quiescent)

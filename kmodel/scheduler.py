@@ -15,7 +15,7 @@ terminal or not, until the pod object is deleted.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import Action, Schedule

@@ -11,12 +11,12 @@ step changes and keeps the fingerprint up to date incrementally.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from kmodel.fingerprint import MASK, object_hash, stable_hash
 from kmodel.frozen import EMPTY, FrozenDict
-from kmodel.objects.kinds import APIObject
 from kmodel.objects.meta import ObjRef
 from kmodel.objects.node import Node
 from kmodel.objects.pod import Pod

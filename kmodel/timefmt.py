@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-DEFAULT_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+DEFAULT_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def parse_rfc3339(text: str) -> datetime:
@@ -14,7 +14,7 @@ def parse_rfc3339(text: str) -> datetime:
         t = t[:-1] + "+00:00"
     dt = datetime.fromisoformat(t)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt
 
 
@@ -25,4 +25,4 @@ def to_model_seconds(text: str, epoch: datetime = DEFAULT_EPOCH) -> int:
 
 def to_rfc3339(seconds: int, epoch: datetime = DEFAULT_EPOCH) -> str:
     """Render model seconds as an RFC 3339 UTC timestamp."""
-    return (epoch + timedelta(seconds=seconds)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (epoch + timedelta(seconds=seconds)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,7 +8,8 @@ k8s.io/apimachinery/pkg/api/validation/objectmeta.go. Each check returns
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kmodel.intstr import is_percent
 from kmodel.objects.kinds import KINDS, APIObject
@@ -144,7 +145,7 @@ def validate_pod_spec(spec: PodSpec, path: str) -> FieldErrors:
     req = na.required_during_scheduling_ignored_during_execution if na else None
     if req is not None:
         for i, term in enumerate(req.node_selector_terms):
-            for j, r in enumerate(term.match_expressions + term.match_fields):
+            for r in term.match_expressions + term.match_fields:
                 if r.operator not in NODE_OPERATORS:
                     errors.append((f"{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}]", f"{r.operator!r} is not a valid node selector operator"))
             for j, r in enumerate(term.match_fields):

@@ -4,8 +4,9 @@ broken controllers, shrunk, saved as scenarios, and replayed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from kmodel import apiserver
 from kmodel.actions import Action

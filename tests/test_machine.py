@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from invariants.registry import select
+from kmodel import strategies as ks
 from kmodel.machine import MachineSpec, build_machine, initial_state, random_cluster
 from kmodel.model import Model
 from kmodel.validation import validate_object
-from kmodel import strategies as ks
 
 
 def test_reference_model_holds_every_invariant_on_random_clusters() -> None:

@@ -52,7 +52,7 @@ def test_indexes_and_fingerprint_match_recomputation(ops: list) -> None:
     assert dict(s.uids) == dict(fresh.uids)
     assert {k: set(v) for k, v in s.dependents.items()} == {k: set(v) for k, v in fresh.dependents.items()}
     assert {k: set(v) for k, v in s.pods_by_node.items()} == {k: set(v) for k, v in fresh.pods_by_node.items()}
-    for name, p in live.items():
+    for p in live.values():
         if p.spec.node_name:
             assert p in s.pods_on(p.spec.node_name)
         for ref in p.metadata.owner_references:
@@ -75,10 +75,11 @@ def test_fingerprint_is_stable_across_processes() -> None:
         "from tests.test_state import pod; from kmodel.state import state_of; "
         "print(state_of([pod('p1', 'n1', ('o1',))]).fingerprint)"
     )
-    outs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONHASHSEED": str(seed), "PATH": ""}, check=True).stdout
-        for seed in (1, 2)
-    }
+    def run(seed: int) -> str:
+        env = {"PYTHONHASHSEED": str(seed), "PATH": ""}
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+
+    outs = {run(1), run(2)}
     assert len(outs) == 1
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from kmodel import apiserver
 from kmodel.config import ModelConfig
@@ -133,8 +134,6 @@ def compare_for_deletion(a: tuple[Pod, int], b: tuple[Pod, int], now: int | None
     ready longer (log2 buckets of age, ties by uid); more restarts < fewer; newer < older
     (log2 buckets, ties by uid). With `now` None the plain (non-logarithmic) order is used.
     """
-    (pi, ri), (pj, rj) = a, b
-
     def less(x: tuple[Pod, int], y: tuple[Pod, int]) -> bool:
         (p1, r1), (p2, r2) = x, y
         n1, n2 = p1.spec.node_name, p2.spec.node_name

@@ -20,8 +20,8 @@ action, so every order of tainting is explored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import Action, Reconcile

@@ -10,8 +10,8 @@ The terminated-pod threshold (12500) is far beyond any model scope and is not mo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import Action, Reconcile

@@ -10,8 +10,9 @@ status computed from the claimed pods as they were at the start of the sync.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from kmodel import apiserver
 from kmodel.actors import KindReconciler

@@ -12,8 +12,8 @@ pod's binding if that came later. Eviction adds the DisruptionTarget condition
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from kmodel import apiserver
 from kmodel.actions import Action, Reconcile

@@ -6,8 +6,9 @@ Sources: pkg/apis/apps/v1/defaults.go (Deployment strategy), pkg/apis/core/v1/de
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from kmodel.objects.kinds import APIObject
 from kmodel.objects.workloads import Deployment, ReplicationController, RollingUpdateDeployment

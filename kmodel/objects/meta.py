@@ -6,8 +6,9 @@ RFC 3339 timestamps relative to the scenario's epoch.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Iterable, NamedTuple
+from typing import ClassVar, NamedTuple
 
 from kmodel.frozen import EMPTY, FrozenDict
 

@@ -7,8 +7,9 @@ k8s.io/api/core/v1/toleration.go (ToleratesTaint).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterable, Mapping
+from typing import ClassVar
 
 from kmodel.frozen import EMPTY, FrozenDict
 
