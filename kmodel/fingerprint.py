@@ -22,7 +22,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _EXCLUDED)
 
 
-def _canon(v: Any, out: list[str]) -> None:
+def _canon(v: Any, out: list[str], top: bool = False) -> None:
     if v is None or isinstance(v, (str, int, float, bool)):
         out.append(repr(v))
     elif isinstance(v, tuple):
@@ -50,6 +50,10 @@ def _canon(v: Any, out: list[str]) -> None:
         out.append(">")
     elif dataclasses.is_dataclass(v):
         cls = type(v)
+        if not top and hasattr(v, "_fp"):
+            # a shared immutable part (a pod spec, a template): hash it once, reuse everywhere
+            out.append(f"#{object_hash(v):x}")
+            return
         out.append(cls.__name__)
         out.append("(")
         for name in _field_names(cls):
@@ -63,12 +67,13 @@ def _canon(v: Any, out: list[str]) -> None:
 def stable_hash(v: Any) -> int:
     """A 64-bit hash of `v` that is the same in every process and run."""
     out: list[str] = []
-    _canon(v, out)
+    _canon(v, out, top=True)
     return int.from_bytes(blake2b("".join(out).encode(), digest_size=8).digest(), "little")
 
 
 def object_hash(obj: Any) -> int:
-    """The stable hash of an API object, cached on the (immutable) object itself."""
+    """The stable hash of an immutable value with an `_fp` slot (API objects, pod specs and
+    templates), computed once and cached on the value itself."""
     h: int = obj._fp
     if h == 0:
         h = stable_hash(obj) or 1

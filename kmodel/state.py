@@ -60,8 +60,46 @@ class ClusterState:
     inflight: tuple[InFlight, ...] = ()
     next_uid: int = 1
     next_rv: int = 1
-    object_fp: int = 0
-    fingerprint: int = field(default=0)
+    # The fingerprint is computed lazily: until then a state knows its parent and the
+    # objects the step replaced, and adds their hashes to the parent's on first use.
+    _object_fp: int | None = field(default=0, repr=False)
+    _fingerprint: int | None = field(default=None, repr=False)
+    _parent: ClusterState | None = field(default=None, repr=False)
+    _delta: tuple[tuple[Any, Any], ...] = field(default=(), repr=False)
+
+    @property
+    def object_fp(self) -> int:
+        """Sum of the stable hashes of every object (mod 2^64)."""
+        fp = self._object_fp
+        if fp is None:
+            # walk up to the nearest ancestor that knows its object fingerprint
+            chain: list[ClusterState] = []
+            node: ClusterState | None = self
+            while node is not None and node._object_fp is None:
+                chain.append(node)
+                node = node._parent
+            fp = node._object_fp if node is not None else 0
+            assert fp is not None
+            for st in reversed(chain):
+                for old, new in st._delta:
+                    if old is not None:
+                        fp -= object_hash(old)
+                    if new is not None:
+                        fp += object_hash(new)
+                fp &= MASK
+                object.__setattr__(st, "_object_fp", fp)
+                object.__setattr__(st, "_parent", None)
+                object.__setattr__(st, "_delta", ())
+        return fp
+
+    @property
+    def fingerprint(self) -> int:
+        """A stable 64-bit digest of the state's meaning (see __eq__)."""
+        fp = self._fingerprint
+        if fp is None:
+            fp = (self.object_fp + _aux_hash(self.clock, self.memory, self.env, self.inflight)) & MASK
+            object.__setattr__(self, "_fingerprint", fp)
+        return fp
 
     # ---- reads -------------------------------------------------------------------
     def get(self, kind: str, namespace: str, name: str) -> Any:
@@ -155,10 +193,7 @@ def _aux_hash(clock: int, memory: FrozenDict[str, Any], env: Environment, inflig
 
 def empty_state(clock: int = 0) -> ClusterState:
     """A cluster with no objects at time `clock`."""
-    s = ClusterState(clock=clock)
-    fp = _aux_hash(clock, s.memory, s.env, s.inflight)
-    object.__setattr__(s, "fingerprint", fp)
-    return s
+    return ClusterState(clock=clock)
 
 
 class Tx:
@@ -181,7 +216,7 @@ class Tx:
         self.inflight = base.inflight
         self.next_uid = base.next_uid
         self.next_rv = base.next_rv
-        self.object_fp = base.object_fp
+        self._delta: list[tuple[Any, Any]] = []
         self.changed = False
 
     # ---- reads -------------------------------------------------------------------
@@ -255,9 +290,7 @@ class Tx:
         m[key] = obj
         self.changed = True
         self._reindex(old, obj)
-        if old is not None:
-            self.object_fp = (self.object_fp - object_hash(old)) & MASK
-        self.object_fp = (self.object_fp + object_hash(obj)) & MASK
+        self._delta.append((old, obj))
 
     def remove(self, ref: ObjRef) -> Any:
         """Remove an object from the API (no-op if absent); returns the removed object."""
@@ -267,7 +300,7 @@ class Tx:
             return None
         self.changed = True
         self._reindex(old, None)
-        self.object_fp = (self.object_fp - object_hash(old)) & MASK
+        self._delta.append((old, None))
         return old
 
     def _reindex(self, old: Any, new: Any) -> None:
@@ -364,7 +397,6 @@ class Tx:
             uids, deps, by_node = FrozenDict(self._uids), FrozenDict(self._dependents), FrozenDict(self._pods_by_node)
         else:
             uids, deps, by_node = b.uids, b.dependents, b.pods_by_node
-        aux = _aux_hash(self.clock, memory, self.env, self.inflight)
         return ClusterState(
             clock=self.clock,
             objects=objects,
@@ -376,8 +408,9 @@ class Tx:
             inflight=self.inflight,
             next_uid=self.next_uid,
             next_rv=self.next_rv,
-            object_fp=self.object_fp,
-            fingerprint=(self.object_fp + aux) & MASK,
+            _object_fp=None if self._delta else b._object_fp,
+            _parent=b if self._delta else None,
+            _delta=tuple(self._delta),
         )
 
 

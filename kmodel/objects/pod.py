@@ -98,6 +98,7 @@ class PodSpec:
     subdomain: str = ""
     volumes: tuple[Volume, ...] = ()
     extra: FrozenDict[str, object] = field(default=EMPTY, metadata={"kind": "extra"})
+    _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
     INERT: ClassVar[frozenset[str]] = frozenset(
         {
@@ -128,6 +129,7 @@ class PodTemplateSpec:
 
     metadata: TemplateMeta = TemplateMeta()
     spec: PodSpec = PodSpec()
+    _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
 
 @dataclass(frozen=True, slots=True)

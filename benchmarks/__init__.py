@@ -1,0 +1,1 @@
+"""kmodel benchmarks: run with `python -m benchmarks` (results in benchmarks/results/)."""
