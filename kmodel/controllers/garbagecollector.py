@@ -18,7 +18,7 @@ to it:
 * attemptToDeleteItem (any other object with ownerReferences): classify each reference
   as solid, dangling or waitingForDependentsDeletion and keep, patch or delete the object.
 
-Simplifications, all consequences of reading the state directly:
+Simplifications (the first three follow from reading the state directly):
 
 * no absentOwnerCache and no virtual nodes: an owner is looked up in the state every
   time, which is what the cache and the virtual-node verification approximate;
@@ -26,6 +26,12 @@ Simplifications, all consequences of reading the state directly:
   finalizer is gone); here it is read from the object (deletionTimestamp and the
   `foregroundDeletion` finalizer), which only differs once there is nothing left to do;
 * no OwnerRefInvalidNamespace warning event is emitted (the model has no event stream);
+* the strategic-merge patches of ownerReferences (uid precondition, no resourceVersion)
+  are whole-object updates without a resourceVersion check built from the state the
+  sync read; with `delivery="async"` such an update applies that copy, so a change made
+  to the dependent between the sync and the delivery can be overwritten (a real patch
+  would only touch ownerReferences). Finalizer removal carries the resourceVersion,
+  as upstream's merge patch does, and is retried on conflict;
 * an object deleted with both the `orphan` and `foregroundDeletion` finalizers is
   orphaned first, then its dependents are deleted (upstream can leave such an object
   stuck, see graph_builder.go processTransitions; the API server never sets both).
