@@ -282,8 +282,9 @@ class Model:
     ) -> SettleResult:
         """Run every actor fairly (round-robin, one action each) to a fixpoint.
 
-        When nothing is enabled, the clock jumps to the next timer (never past
-        `horizon`). Stops quiescent, or after `max_steps` actions (a suspected livelock).
+        When nothing is enabled, the clock jumps to the next timer. With a `horizon` the
+        run stops at that model time (the clock ends there). Stops quiescent, at the
+        horizon, or after `max_steps` actions (a suspected livelock).
         `on_step(prev, action, next)` is called for every step taken.
         """
         result = SettleResult(state)
@@ -313,14 +314,21 @@ class Model:
             if progressed:
                 continue
             d = self.next_deadline(state)
-            if d is None:
+            if d is None and horizon is None:
                 result.state = state
                 result.quiescent = True
                 return result
-            if horizon is not None and d > horizon:
+            if horizon is not None and (d is None or d > horizon):
+                if horizon > state.clock:
+                    tick = Tick(horizon - state.clock)
+                    nxt = tick.perform(state, self.config)
+                    if on_step is not None:
+                        on_step(state, tick, nxt)
+                    state = nxt
+                    result.actions.append(tick)
                 result.state = state
-                result.quiescent = False
-                result.reason = f"next timer at t={d}s is beyond the horizon t={horizon}s"
+                result.quiescent = d is None
+                result.reason = "" if d is None else f"next timer at t={d}s is beyond the horizon t={horizon}s"
                 return result
             tick = Tick(d - state.clock)
             nxt = tick.perform(state, self.config)

@@ -64,10 +64,12 @@ class RunResult:
 
 def lookup(doc: Any, path: str) -> Any:
     """Follow a dotted path through JSON: `status.availableReplicas`,
-    `status.conditions[type=Available].status`, `spec.containers[0].image`.
+    `status.conditions[type=Available].status`, `spec.containers[0].image`; a dot inside
+    a key is escaped: `metadata.annotations.deployment\\.kubernetes\\.io/revision`.
     Returns a sentinel (see `is_missing`) when the path does not exist."""
     cur = doc
-    for part in path.split("."):
+    for raw in re.split(r"(?<!\\)\.", path):
+        part = raw.replace("\\.", ".")
         m = _SEGMENT.match(part)
         if m is None:
             return _MISSING
