@@ -30,7 +30,7 @@ def taint_eviction_timing(prev: ClusterState, action: Any, nxt: ClusterState) ->
     for pod in started_deletion(prev, nxt, "Pod"):
         node = prev.get("Node", "", pod.spec.node_name) if pod.spec.node_name else None
         taints = no_execute_taints(node) if node is not None else []
-        if not taints:
+        if node is None or not taints:
             yield Violation("taint-eviction-timing", f"pod {pod.ref} was evicted from a node without NoExecute taints", (str(pod.ref),))
             continue
         used = []

@@ -231,7 +231,8 @@ class Patch(Performed):
         if obj is None:
             return state
         merged = merge_patch(encode_object(obj, config.epoch), thaw(self.patch))
-        new, _ = decode_object(merged, "patch", epoch=config.epoch)
+        decoded, _ = decode_object(merged, "patch", epoch=config.epoch)
+        new: Any = decoded
         if hasattr(new, "status"):
             new = replace(new, status=obj.status)
         return _write(state, config, apiserver.Update(new, check_rv=False))

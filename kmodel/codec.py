@@ -208,7 +208,7 @@ def _describe(raw: Any) -> str:
 def encode_dataclass(value: Any, epoch: datetime = DEFAULT_EPOCH) -> dict[str, Any]:
     """Encode a model dataclass into a JSON object (None and empty values omitted)."""
     out: dict[str, Any] = {}
-    cls = type(value)
+    cls: Any = type(value)
     omit_zero = getattr(cls, "OMIT_ZERO", False)
     always: frozenset[str] = getattr(cls, "ALWAYS", frozenset())
     for fi in fields_of(cls):

@@ -47,8 +47,8 @@ def describe_changes(prev: ClusterState, nxt: ClusterState, *, fields: bool = Tr
     out: list[str] = []
     kinds = sorted(set(prev.objects) | set(nxt.objects))
     for kind in kinds:
-        a = prev.objects.get(kind, {})
-        b = nxt.objects.get(kind, {})
+        a: dict[Any, Any] = prev.objects.get(kind, {})
+        b: dict[Any, Any] = nxt.objects.get(kind, {})
         if a is b:
             continue
         for key in sorted(set(a) | set(b)):
@@ -56,6 +56,7 @@ def describe_changes(prev: ClusterState, nxt: ClusterState, *, fields: bool = Tr
             if old is new:
                 continue
             if old is None:
+                assert new is not None
                 out.append(f"+ {new.ref}")
             elif new is None:
                 out.append(f"- {old.ref}")

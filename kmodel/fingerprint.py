@@ -56,7 +56,7 @@ def _canon(v: Any, out: list[str], top: bool = False) -> None:
             return
         out.append(cls.__name__)
         out.append("(")
-        for name in _field_names(cls):
+        for name in _field_names(cls):  # type: ignore[arg-type]
             _canon(getattr(v, name), out)
             out.append(",")
         out.append(")")

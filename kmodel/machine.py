@@ -229,7 +229,8 @@ def build_machine(spec: MachineSpec) -> type[RuleBasedStateMachine]:
             """Time passes: to the next timer of some actor, or by a drawn amount."""
             d = model.next_deadline(self.state)
             choices = [d - self.state.clock] if d is not None else []
-            seconds = data.draw(st.sampled_from(choices) if choices and data.draw(st.booleans()) else st.integers(1, 400), label="seconds")
+            use_deadline = bool(choices) and data.draw(st.booleans(), label="to the next timer")
+            seconds = data.draw(st.sampled_from(choices) if use_deadline else st.integers(1, 400), label="seconds")
             self._do(Tick(seconds))
 
         @rule()

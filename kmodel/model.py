@@ -139,7 +139,11 @@ class Model:
                 apiserver.apply(tx, r, self.config)
             return tx.commit()
         # async delivery: memory writes happen now, API requests wait in flight
-        queued = {(f.actor, f.request) for f in state.inflight}
+        # An identical request already in flight is not queued twice (a repeated update or
+        # delete is idempotent) — except a create with generateName: every such POST
+        # makes a new object (apiserver names.SimpleNameGenerator), which is exactly the
+        # double creation expectations exist to prevent.
+        queued = {(f.actor, f.request) for f in state.inflight if not _generates_name(f.request)}
         key = (getattr(action, "namespace", ""), getattr(action, "name", getattr(action, "pod", "")))
         new_inflight = list(state.inflight)
         for r in reqs:
@@ -226,7 +230,8 @@ class Model:
                 if t > state.clock and (best is None or t < best):
                     best = t
         for f in state.inflight:
-            t = f.issued_at + self.config.expectations_timeout
+            # expectations expire strictly after the timeout (controllers.common.expectations_satisfied)
+            t = f.issued_at + self.config.expectations_timeout + 1
             if t > state.clock and (best is None or t < best):
                 best = t
         return best
@@ -303,12 +308,12 @@ class Model:
                         progressed = True
                         break
             while state.inflight:
-                d = Deliver(state.inflight[0].actor)
-                nxt = self._deliver(state, d.issuer)
+                delivery = Deliver(state.inflight[0].actor)
+                nxt = self._deliver(state, delivery.issuer)
                 if on_step is not None:
-                    on_step(state, d, nxt)
+                    on_step(state, delivery, nxt)
                 state = nxt
-                result.actions.append(d)
+                result.actions.append(delivery)
                 steps += 1
                 progressed = True
             if progressed:
@@ -330,6 +335,7 @@ class Model:
                 result.quiescent = d is None
                 result.reason = "" if d is None else f"next timer at t={d}s is beyond the horizon t={horizon}s"
                 return result
+            assert d is not None
             tick = Tick(d - state.clock)
             nxt = tick.perform(state, self.config)
             if on_step is not None:
@@ -346,6 +352,10 @@ class Model:
         for a in actions:
             state = self.step(state, a)
         return state
+
+
+def _generates_name(request: apiserver.Request) -> bool:
+    return isinstance(request, apiserver.Create) and not request.obj.metadata.name and bool(request.obj.metadata.generate_name)
 
 
 def _changes(state: ClusterState, request: apiserver.Request, config: ModelConfig) -> bool:

@@ -15,7 +15,12 @@ PROFILES: dict[str, tuple[int, int]] = {"ci": (25, 20), "dev": (200, 40), "thoro
 
 def register_profiles() -> None:
     """Register the Hypothesis settings profiles ci, dev and thorough."""
-    common = dict(deadline=None, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-    settings.register_profile("ci", max_examples=25, stateful_step_count=20, derandomize=True, database=None, print_blob=False, **common)
-    settings.register_profile("dev", max_examples=200, stateful_step_count=40, **common)
-    settings.register_profile("thorough", max_examples=2000, stateful_step_count=60, **common)
+    checks = list(HealthCheck)
+    settings.register_profile(
+        "ci", max_examples=25, stateful_step_count=20, derandomize=True, database=None, print_blob=False,
+        deadline=None, suppress_health_check=checks, report_multiple_bugs=False,
+    )
+    settings.register_profile("dev", max_examples=200, stateful_step_count=40, deadline=None, suppress_health_check=checks, report_multiple_bugs=False)
+    settings.register_profile(
+        "thorough", max_examples=2000, stateful_step_count=60, deadline=None, suppress_health_check=checks, report_multiple_bugs=False
+    )

@@ -161,7 +161,7 @@ def node_from_shorthand(d: dict[str, Any], where: str) -> Node:
         taints.append(Taint(key=t["key"], value=str(t.get("value", "")), effect=t["effect"]))
     from kmodel.frozen import FrozenDict
 
-    a = FrozenDict(alloc)
+    a: FrozenDict[str, int] = FrozenDict(alloc)
     return Node(
         metadata=ObjectMeta(name=name, labels=FrozenDict(labels)),
         spec=NodeSpec(unschedulable=bool(d.get("unschedulable", False)), taints=tuple(taints)),

@@ -385,6 +385,7 @@ class Tx:
         b = self.base
         if not self.changed:
             return b
+        objects: FrozenDict[str, FrozenDict[NsName, Any]]
         if self._objects is not None:
             objects = FrozenDict(
                 {k: (FrozenDict(v) if k in self._copied_kinds else v) for k, v in self._objects.items() if v}
@@ -392,6 +393,9 @@ class Tx:
         else:
             objects = b.objects
         memory = FrozenDict(self._memory) if self._memory is not None else b.memory
+        uids: FrozenDict[str, ObjRef]
+        deps: FrozenDict[str, frozenset[ObjRef]]
+        by_node: FrozenDict[str, frozenset[NsName]]
         if self._uids is not None:
             assert self._dependents is not None and self._pods_by_node is not None
             uids, deps, by_node = FrozenDict(self._uids), FrozenDict(self._dependents), FrozenDict(self._pods_by_node)

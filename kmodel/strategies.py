@@ -40,7 +40,7 @@ def nodes(draw: st.DrawFn, name: str | None = None) -> Node:
     cpu = draw(st.sampled_from([1000, 2000, 4000]))
     mem = draw(st.sampled_from([2 * GI, 4 * GI, 8 * GI]))
     pods = draw(st.sampled_from([3, 4, 110]))
-    labels = FrozenDict(
+    labels: FrozenDict[str, str] = FrozenDict(
         {
             "kubernetes.io/hostname": node_name,
             "topology.kubernetes.io/zone": draw(st.sampled_from(["zone-a", "zone-b"])),
@@ -50,7 +50,7 @@ def nodes(draw: st.DrawFn, name: str | None = None) -> Node:
     taints: tuple[Taint, ...] = ()
     if draw(st.integers(0, 5)) == 0:
         taints = (Taint(key="dedicated", value="gpu", effect="NoSchedule"),)
-    alloc = FrozenDict({"cpu": cpu, "memory": mem, "pods": pods})
+    alloc: FrozenDict[str, int] = FrozenDict({"cpu": cpu, "memory": mem, "pods": pods})
     return Node(
         metadata=ObjectMeta(name=node_name, labels=labels),
         spec=NodeSpec(taints=taints),
@@ -70,7 +70,7 @@ def pod_templates(draw: st.DrawFn, app: str, restart_policy: str = "Always") -> 
     """A single-container pod template labelled app=<app>, with modest requests."""
     cpu = draw(st.sampled_from([0, 100, 250, 500]))
     mem = draw(st.sampled_from([0, 64 * MI, 256 * MI]))
-    requests = FrozenDict({k: v for k, v in (("cpu", cpu), ("memory", mem)) if v})
+    requests: FrozenDict[str, int] = FrozenDict({k: v for k, v in (("cpu", cpu), ("memory", mem)) if v})
     container = Container(name="app", image=draw(st.sampled_from(IMAGES)), resources=ResourceRequirements(requests=requests))
     node_selector: FrozenDict[str, str] = FrozenDict()
     if draw(st.integers(0, 5)) == 0:
@@ -88,8 +88,8 @@ def pod_templates(draw: st.DrawFn, app: str, restart_policy: str = "Always") -> 
     return PodTemplateSpec(metadata=TemplateMeta(labels=FrozenDict({"app": app})), spec=spec)
 
 
-_SURGE = st.sampled_from([0, 1, 2, "25%", "50%"])
-_UNAVAILABLE = st.sampled_from([0, 1, "25%", "50%"])
+_SURGE: st.SearchStrategy[int | str] = st.sampled_from([0, 1, 2, "25%", "50%"])
+_UNAVAILABLE: st.SearchStrategy[int | str] = st.sampled_from([0, 1, "25%", "50%"])
 
 
 @st.composite

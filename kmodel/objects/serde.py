@@ -17,10 +17,10 @@ from kmodel.timefmt import DEFAULT_EPOCH
 def describe_raw(data: Any, index: int | None = None) -> str:
     """A short description of a raw manifest for error messages: 'Deployment ns/web'."""
     if isinstance(data, dict):
-        kind = data.get("kind") if isinstance(data.get("kind"), str) else "object"
-        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-        name = meta.get("name") or (meta.get("generateName", "") + "*" if meta.get("generateName") else "")
-        ns = meta.get("namespace", "")
+        kind = data["kind"] if isinstance(data.get("kind"), str) else "object"
+        meta: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+        name = str(meta.get("name") or (str(meta.get("generateName", "")) + "*" if meta.get("generateName") else ""))
+        ns = str(meta.get("namespace", ""))
         if name:
             return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
         return kind if index is None else f"{kind} (document {index + 1})"
