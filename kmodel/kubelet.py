@@ -10,8 +10,15 @@ Reconcile("kubelet", "", node) posts Ready=True for a live node whose status is 
 A kubelet whose node is down does nothing.
 
 Sources: pkg/kubelet/kubelet_pods.go (getPhase, generateAPIPodStatus),
-pkg/kubelet/lifecycle/predicate.go (admission), pkg/kubelet/kuberuntime (back-off:
+pkg/kubelet/status/status_manager.go (TerminatePod), pkg/kubelet/lifecycle/predicate.go
+(admission), pkg/kubelet/kuberuntime/kuberuntime_manager.go doBackOff with
+client-go flowcontrol.Backoff (restart back-off: the first restart is immediate, then
 10 s doubling to 300 s).
+
+Deliberate abstractions: probes are not modelled (a running container is ready at the
+next step); containers stop at once on SIGTERM (exit 0) rather than after up to the
+grace period; the back-off never resets (upstream resets it once a container has run
+for 10 minutes, which needs per-container memory the model does not keep).
 """
 
 from __future__ import annotations
@@ -43,13 +50,21 @@ from kmodel.objects.selectors import untolerated_taints
 from kmodel.state import ClusterState
 
 NAME = "kubelet"
-BACKOFF_INITIAL = 10  # seconds (kuberuntime: initial container restart back-off)
-BACKOFF_MAX = 300  # seconds (MaxContainerBackOff)
+BACKOFF_INITIAL = 10  # seconds (kubelet.go backOffPeriod)
+BACKOFF_MAX = 300  # seconds (kubelet.go MaxContainerBackOff)
 
 
 def restart_backoff(restart_count: int) -> int:
-    """Crash-loop back-off before the next restart: 10 s doubling, capped at 300 s."""
-    return min(BACKOFF_INITIAL * (2 ** min(restart_count, 10)), BACKOFF_MAX)
+    """Wait between a container's exit and its next restart, given its restarts so far.
+
+    kuberuntime_manager.go doBackOff: a container with no back-off entry yet is restarted
+    at once (IsInBackOffSince is false, Next creates the entry at 10 s); each later exit
+    waits the current back-off from its finishedAt, which doubles per restart up to
+    300 s (flowcontrol.Backoff.Next). So: 0, 10, 20, 40, 80, 160, 300, 300, ...
+    """
+    if restart_count <= 0:
+        return 0
+    return min(BACKOFF_INITIAL * (2 ** min(restart_count - 1, 10)), BACKOFF_MAX)
 
 
 def is_sidecar(spec: PodSpec, name: str) -> bool:
@@ -107,7 +122,9 @@ def get_phase(pod: Pod, statuses: Sequence[ContainerStatus], terminal: bool) -> 
         if s is None:
             unknown += 1
             continue
-        if s.state.running is not None or s.state.terminated is not None or s.last_state.terminated is not None:
+        # kubecontainer.HasAnyRegularContainerStarted looks at the current state only
+        # (running or terminated), not at lastTerminationState.
+        if s.state.running is not None or s.state.terminated is not None:
             any_regular_started = True
         if s.state.running is not None:
             running += 1
@@ -176,8 +193,11 @@ def record_container_exit(pod: Pod, container: str, exit_code: int, now: int) ->
     phase = next_phase(pod, statuses + init_statuses, terminal=False)
     conds = pod.status.conditions
     if find_condition(conds, "Ready") is not None:
+        # status.GeneratePodReadyCondition: a container that is not running is not ready
         conds = _ready_conditions(conds, False, now)
-    return replace(pod, status=replace(pod.status, container_statuses=statuses, init_container_statuses=init_statuses, phase=phase))
+    return replace(
+        pod, status=replace(pod.status, container_statuses=statuses, init_container_statuses=init_statuses, phase=phase, conditions=conds)
+    )
 
 
 class Kubelet:
@@ -246,31 +266,37 @@ def _restart_time(pod: Pod, s: ContainerStatus) -> int | None:
 def admission_failure(state: ClusterState, node: Node, pod: Pod) -> tuple[str, str] | None:
     """Why the kubelet would reject the pod (lifecycle/predicate.go), or None.
 
-    GeneralPredicates (node name, node selector and required affinity, resources
-    including the pod count) plus NoExecute taints the pod does not tolerate.
+    generalFilter reports, in this order, insufficient resources (pods, cpu, memory,
+    ephemeral-storage, then other resources; noderesources.Fits), NodeAffinity
+    (nodeSelector and required affinity), NodeName, and untolerated NoExecute taints;
+    Admit returns the first: reason OutOf<resource> or the predicate name.
     """
     from kmodel.scheduler import node_affinity_matches
 
-    if not node_affinity_matches(pod.spec, node):
-        return "NodeAffinity", "Predicate NodeAffinity failed"
-    if untolerated_taints(node.spec.taints, pod.spec.tolerations, frozenset({"NoExecute"})):
-        return "Taint", "Predicate TaintToleration failed"
     admitted = [
         p for p in state.pods_on(node.name)
         if p.metadata.uid != pod.metadata.uid and not p.terminal and find_condition(p.status.conditions, "Initialized") is not None
     ]
-    if len(admitted) + 1 > (node.allocatable_of("pods") or 0):
-        return "OutOfpods", "Node didn't have enough resource: pods"
+    alloc_pods = node.allocatable_of("pods") or 0
+    if len(admitted) + 1 > alloc_pods:
+        return "OutOfpods", f"Node didn't have enough resource: pods, requested: 1, used: {len(admitted)}, capacity: {alloc_pods}"
     used: dict[str, int] = {}
     for p in admitted:
         for r, v in pod_requests(p.spec).items():
             used[r] = used.get(r, 0) + v
-    for r, v in sorted(pod_requests(pod.spec).items()):
+    fixed = ("cpu", "memory", "ephemeral-storage")
+    requests = pod_requests(pod.spec)
+    for r in [*(x for x in fixed if x in requests), *sorted(x for x in requests if x not in fixed)]:
+        v = requests[r]
         if v <= 0:
             continue
-        alloc = node.allocatable_of(r)
-        if alloc is None or used.get(r, 0) + v > alloc:
-            return f"OutOf{r}", f"Node didn't have enough resource: {r}"
+        alloc = node.allocatable_of(r) or 0
+        if used.get(r, 0) + v > alloc:
+            return f"OutOf{r}", f"Node didn't have enough resource: {r}, requested: {v}, used: {used.get(r, 0)}, capacity: {alloc}"
+    if not node_affinity_matches(pod.spec, node):
+        return "NodeAffinity", "Predicate NodeAffinity failed"
+    if untolerated_taints(node.spec.taints, pod.spec.tolerations, frozenset({"NoExecute"})):
+        return "TaintToleration", "Predicate TaintToleration failed"
     return None
 
 
@@ -288,11 +314,14 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
             reason, message = rejected
             return (apiserver.Update(replace(pod, status=replace(st, phase=FAILED, reason=reason, message=message)), status=True),)
         has_init = any(c.restart_policy != "Always" for c in pod.spec.init_containers) or bool(pod.spec.init_containers)
-        conds = set_condition(st.conditions, Condition("Initialized", "False" if has_init else "True", reason="ContainersNotInitialized" if has_init else ""), now)
+        initialized = Condition("Initialized", "False" if has_init else "True", reason="ContainersNotInitialized" if has_init else "")
+        conds = set_condition(st.conditions, initialized, now)
         conds = _ready_conditions(conds, False, now)
         init_statuses = tuple(_waiting(c.name, "PodInitializing", c.image) for c in pod.spec.init_containers)
         statuses = tuple(_waiting(c.name, "PodInitializing" if has_init else "ContainerCreating", c.image) for c in pod.spec.containers)
-        new = replace(pod, status=replace(st, conditions=conds, container_statuses=statuses, init_container_statuses=init_statuses, start_time=now, phase=PENDING))
+        new = replace(
+            pod, status=replace(st, conditions=conds, container_statuses=statuses, init_container_statuses=init_statuses, start_time=now, phase=PENDING)
+        )
         return (apiserver.Update(new, status=True),)
     # restart exited containers whose back-off has elapsed
     for field_name in ("init_container_statuses", "container_statuses"):
@@ -323,14 +352,16 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
             continue
         if s.state.running is not None:
             # a regular init container runs to completion (a failure is an ExitContainer fault)
-            done = replace(s, started=False, state=ContainerState(terminated=ContainerStateTerminated(exit_code=0, reason="Completed", started_at=s.state.running.started_at, finished_at=now)))
+            completed = ContainerStateTerminated(exit_code=0, reason="Completed", started_at=s.state.running.started_at, finished_at=now)
+            done = replace(s, started=False, state=ContainerState(terminated=completed))
             return (_with_init_status(pod, done, now),)
         if s.state.terminated is not None and s.state.terminated.exit_code == 0:
             continue
         return ()  # failed init container: waiting for restart or the pod has failed
     if not condition_true(st.conditions, "Initialized"):
         conds = set_condition(st.conditions, Condition("Initialized", "True"), now)
-        statuses = tuple(replace(s, state=ContainerState(waiting=ContainerStateWaiting("ContainerCreating"))) if s.state.waiting else s for s in st.container_statuses)
+        creating = ContainerState(waiting=ContainerStateWaiting("ContainerCreating"))
+        statuses = tuple(replace(s, state=creating) if s.state.waiting else s for s in st.container_statuses)
         return (apiserver.Update(replace(pod, status=replace(st, conditions=conds, container_statuses=statuses)), status=True),)
     # start regular containers that have never run
     if any(s.state.waiting is not None and s.last_state.terminated is None for s in st.container_statuses):
@@ -351,7 +382,8 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
         statuses = tuple(replace(s, ready=True) if s.state.running is not None else s for s in st.container_statuses)
         init_statuses = tuple(replace(s, ready=True) if s.state.running is not None else s for s in st.init_container_statuses)
         conds = _ready_conditions(st.conditions, True, now)
-        return (apiserver.Update(replace(pod, status=replace(st, container_statuses=statuses, init_container_statuses=init_statuses, conditions=conds)), status=True),)
+        new_st = replace(st, container_statuses=statuses, init_container_statuses=init_statuses, conditions=conds)
+        return (apiserver.Update(replace(pod, status=new_st), status=True),)
     return ()
 
 
@@ -378,7 +410,9 @@ def _terminate(pod: Pod, now: int) -> Sequence[apiserver.Request]:
         if s.state.running is not None:
             term = ContainerStateTerminated(exit_code=0, reason="Completed", started_at=s.state.running.started_at, finished_at=now)
         else:
-            term = ContainerStateTerminated(exit_code=137, reason="ContainerStatusUnknown", message="The container could not be located when the pod was terminated", finished_at=now)
+            term = ContainerStateTerminated(
+                exit_code=137, reason="ContainerStatusUnknown", message="The container could not be located when the pod was terminated", finished_at=now
+            )
         return replace(s, ready=False, started=False, state=ContainerState(terminated=term))
 
     statuses = tuple(stop(s) for s in st.container_statuses)
@@ -386,6 +420,9 @@ def _terminate(pod: Pod, now: int) -> Sequence[apiserver.Request]:
         statuses = tuple(stop(_waiting(c.name)) for c in pod.spec.containers)
     init_statuses = tuple(stop(s) for s in st.init_container_statuses)
     phase = next_phase(pod, statuses + init_statuses, terminal=True)
+    if phase not in TERMINAL_PHASES:
+        # status_manager.go TerminatePod: a Pending or Running pod is marked Failed
+        phase = FAILED
     conds = _ready_conditions(st.conditions, False, now) if st.conditions else st.conditions
     new = replace(pod, status=replace(st, container_statuses=statuses, init_container_statuses=init_statuses, phase=phase, conditions=conds))
     return (apiserver.Update(new, status=True),)

@@ -3,14 +3,22 @@
 Filters (pkg/scheduler/framework/plugins): NodeName, NodeUnschedulable,
 NodeResourcesFit (cpu, memory, any requested resource, pod count), NodeAffinity
 (nodeSelector and required node affinity), TaintToleration (NoSchedule, NoExecute),
-InterPodAffinity (required anti-affinity) and PodTopologySpread (DoNotSchedule).
+InterPodAffinity (required affinity and anti-affinity, both directions) and
+PodTopologySpread (DoNotSchedule constraints).
 
 The scheduler takes pending pods one at a time in queue order (higher priority first,
 then FIFO; PrioritySort). Where several nodes pass every filter the choice is left to
 exploration: one Schedule action per feasible node, best-scored first (fewest pods of
 the same owner, then LeastAllocated), so `settle` follows the usual spreading while the
-explorers try every node. The v1.28 scheduler cache counts every pod assigned to a node,
-terminal or not, until the pod object is deleted.
+explorers try every node. The scheduler's pod informer lists only non-terminal pods
+(scheduler.go newPodInformer: field selector status.phase!=Succeeded,Failed), so a pod
+that reaches Succeeded or Failed stops counting on its node at once, even while its
+object remains; a terminating pod still counts (it is only skipped by PodTopologySpread).
+
+Deliberate abstractions: preemption, scoring beyond the tie-break order above, NodePorts,
+volume filters, namespaceSelector and matchLabelKeys of affinity/spread terms, and the
+nodeAffinityPolicy/nodeTaintsPolicy of spread constraints (their defaults, Honor and
+Ignore, are applied) are not modelled.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from kmodel.actions import Action, Schedule
 from kmodel.config import ModelConfig
 from kmodel.objects.node import TAINT_UNSCHEDULABLE, Node
 from kmodel.objects.pod import DEFAULT_SCHEDULER, Pod, PodSpec, pod_requests
-from kmodel.objects.selectors import Taint, tolerates_taint, untolerated_taints
+from kmodel.objects.selectors import PodAffinityTerm, Taint, tolerates_taint, untolerated_taints
 from kmodel.state import ClusterState
 
 NAME = "scheduler"
@@ -50,11 +58,17 @@ def unschedulable_tolerated(spec: PodSpec) -> bool:
     return tolerates_taint(spec.tolerations, Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule"))
 
 
+def cached_pods(state: ClusterState, node: str) -> list[Pod]:
+    """The pods the scheduler cache holds for `node`: assigned and not terminal
+    (scheduler.go newPodInformer filters out Succeeded and Failed pods)."""
+    return [p for p in state.pods_on(node) if not p.terminal]
+
+
 def requested_on(state: ClusterState, node: str, exclude_uid: str = "") -> tuple[int, dict[str, int]]:
     """Pod count and summed requests of the pods assigned to `node` (scheduler cache view)."""
     count = 0
     used: dict[str, int] = {}
-    for p in state.pods_on(node):
+    for p in cached_pods(state, node):
         if p.metadata.uid == exclude_uid:
             continue
         count += 1
@@ -93,49 +107,90 @@ def _topology_value(state: ClusterState, node_name: str, key: str) -> str | None
     return None if n is None else n.metadata.labels.get(key)
 
 
+def _term_matches(term: PodAffinityTerm, owner: Pod, other: Pod) -> bool:
+    """framework.AffinityTerm.Matches: `other` is in the term's namespaces (default: the
+    namespace of the pod that carries the term) and matches its selector (nil: nothing)."""
+    namespaces = term.namespaces or (owner.metadata.namespace,)
+    return other.metadata.namespace in namespaces and term.label_selector is not None and term.label_selector.matches(other.metadata.labels)
+
+
 def _inter_pod_failures(state: ClusterState, pod: Pod, node: Node) -> list[str]:
-    """Required pod anti-affinity (both directions) and DoNotSchedule topology spread."""
+    """InterPodAffinity (required terms) and PodTopologySpread (DoNotSchedule)."""
     failures: list[str] = []
     spec = pod.spec
+    # Pods in the scheduler's snapshot: assigned to an existing node, not terminal.
+    # interpodaffinity/filtering.go counts terminating pods too; only
+    # podtopologyspread/common.go countPodsMatchSelector skips them (#87621).
+    others = [
+        p for p in state.pods()
+        if p.spec.node_name and not p.terminal and p.metadata.uid != pod.metadata.uid and state.get("Node", "", p.spec.node_name) is not None
+    ]
+    labels = node.metadata.labels
+    # required pod affinity (filtering.go satisfyPodAffinity): every term's topology
+    # domain of the node must hold a pod matching all the terms; if no pod anywhere
+    # matches them and the pod matches its own terms, it may go anywhere the keys exist.
+    aff = spec.affinity.pod_affinity if spec.affinity else None
+    aff_terms = aff.required_during_scheduling_ignored_during_execution if aff else ()
+    if aff_terms:
+        matching = [p for p in others if all(_term_matches(t, pod, p) for t in aff_terms)]
+        missing_key = False
+        pods_exist = True
+        for t in aff_terms:
+            value = labels.get(t.topology_key)
+            if value is None:
+                missing_key = True
+                break
+            if not any(_topology_value(state, p.spec.node_name, t.topology_key) == value for p in matching):
+                pods_exist = False
+        if missing_key:
+            failures.append("InterPodAffinity(affinity: missing topology key)")
+        elif not pods_exist:
+            counted = any(_topology_value(state, p.spec.node_name, t.topology_key) is not None for p in matching for t in aff_terms)
+            if counted or not all(_term_matches(t, pod, pod) for t in aff_terms):
+                failures.append("InterPodAffinity(affinity)")
+    # the pod's own required anti-affinity (satisfyPodAntiAffinity)
     anti = spec.affinity.pod_anti_affinity if spec.affinity else None
-    terms = anti.required_during_scheduling_ignored_during_execution if anti else ()
-    others = [p for p in state.pods() if p.spec.node_name and p.metadata.deletion_timestamp is None and p.metadata.uid != pod.metadata.uid]
-    for term in terms:
-        value = node.metadata.labels.get(term.topology_key)
+    for term in anti.required_during_scheduling_ignored_during_execution if anti else ():
+        value = labels.get(term.topology_key)
         if value is None:
             continue
-        namespaces = term.namespaces or (pod.metadata.namespace,)
-        for p in others:
-            if p.metadata.namespace in namespaces and term.label_selector is not None and term.label_selector.matches(p.metadata.labels):
-                if _topology_value(state, p.spec.node_name, term.topology_key) == value:
-                    failures.append("InterPodAffinity(anti-affinity)")
-                    break
+        if any(_term_matches(term, pod, p) and _topology_value(state, p.spec.node_name, term.topology_key) == value for p in others):
+            failures.append("InterPodAffinity(anti-affinity)")
+            break
     # symmetry: existing pods' required anti-affinity terms that match the incoming pod
+    # (satisfyExistingPodsAntiAffinity)
     for p in others:
         p_anti = p.spec.affinity.pod_anti_affinity if p.spec.affinity else None
         for term in p_anti.required_during_scheduling_ignored_during_execution if p_anti else ():
-            namespaces = term.namespaces or (p.metadata.namespace,)
-            if pod.metadata.namespace in namespaces and term.label_selector is not None and term.label_selector.matches(pod.metadata.labels):
-                v = node.metadata.labels.get(term.topology_key)
+            if _term_matches(term, p, pod):
+                v = labels.get(term.topology_key)
                 if v is not None and _topology_value(state, p.spec.node_name, term.topology_key) == v:
                     failures.append("InterPodAffinity(existing anti-affinity)")
-    for c in spec.topology_spread_constraints:
-        if c.when_unsatisfiable != "DoNotSchedule":
-            continue
-        value = node.metadata.labels.get(c.topology_key)
+    constraints = [c for c in spec.topology_spread_constraints if c.when_unsatisfiable == "DoNotSchedule"]
+    if not constraints:
+        return failures
+    # podtopologyspread/filtering.go calPreFilterState: only nodes carrying every
+    # constraint's topology key and passing the pod's node affinity (nodeAffinityPolicy
+    # Honor) count; their non-terminating pods of the pod's namespace are counted.
+    eligible = [
+        n for n in state.nodes()
+        if all(c.topology_key in n.metadata.labels for c in constraints) and node_affinity_matches(spec, n)
+    ]
+    spread_pods = [p for p in others if p.metadata.deletion_timestamp is None and p.metadata.namespace == pod.metadata.namespace]
+    for c in constraints:
+        value = labels.get(c.topology_key)
         if value is None:
             failures.append("PodTopologySpread(missing topology key)")
             continue
         counts: dict[str, int] = {}
-        for n in state.nodes():
-            if c.topology_key in n.metadata.labels and node_affinity_matches(spec, n):
-                counts.setdefault(n.metadata.labels[c.topology_key], 0)
-        for p in others:
-            if p.metadata.namespace != pod.metadata.namespace or c.label_selector is None or not c.label_selector.matches(p.metadata.labels):
-                continue
-            v = _topology_value(state, p.spec.node_name, c.topology_key)
-            if v is not None and v in counts:
-                counts[v] += 1
+        for n in eligible:
+            v = n.metadata.labels[c.topology_key]
+            # countPodsMatchSelector: an empty selector counts nothing (a nil one matches nothing)
+            sel = c.label_selector
+            on_node = 0
+            if sel is not None and not sel.empty:
+                on_node = sum(1 for p in spread_pods if p.spec.node_name == n.name and sel.matches(p.metadata.labels))
+            counts[v] = counts.get(v, 0) + on_node
         min_count = min(counts.values()) if counts else 0
         if c.min_domains is not None and len(counts) < c.min_domains:
             min_count = 0

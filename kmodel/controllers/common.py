@@ -52,11 +52,13 @@ def pod_from_template(owner: Any, template: PodTemplateSpec, *, generate_name: s
 
 
 def expectations_satisfied(state: ClusterState, actor: str, key: tuple[str, ...], config: ModelConfig) -> bool:
-    """ControlleeExpectations.Fulfilled: no create/delete this controller issued for `key`
-    is still unobserved — or the oldest is older than the 5-minute expectations timeout."""
+    """SatisfiedExpectations: no create/delete this controller issued for `key` is still
+    unobserved — or it was issued more than the 5-minute expectations timeout ago
+    (controller_utils.go isExpired: strictly more, so it expires at issue + 301 s on the
+    model's whole-second clock)."""
     for f in state.inflight:
         if f.actor == actor and f.key == key and isinstance(f.request, (apiserver.Create, apiserver.Delete)):
-            if state.clock - f.issued_at < config.expectations_timeout:
+            if state.clock - f.issued_at <= config.expectations_timeout:
                 return False
     return True
 

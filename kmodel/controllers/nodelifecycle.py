@@ -16,6 +16,17 @@ When every zone is fully disrupted the controller assumes a control-plane proble
 NoExecute tainting, and existing not-ready/unreachable NoExecute taints are removed.
 The eviction rate limits themselves are not modelled: each node is tainted by its own
 action, so every order of tainting is explored.
+
+Zones are keyed by region and zone (topology.GetZoneKey: the failure-domain.beta labels
+first, then topology.kubernetes.io/region and /zone); nodes labelled
+node.kubernetes.io/exclude-disruption are left out of the zone states. Every taint the
+controller adds carries timeAdded (SwapNodeControllerTaint stamps NoSchedule taints too).
+
+Deliberate abstractions: a node's kubelet is silent exactly from its FailNode action,
+and the grace period is measured from then (upstream: from the last heartbeat or Lease
+renewal the controller observed, checked every 5 s); the model's kubelet posts only the
+Ready condition, so only conditions a node already has are marked Unknown, and a node
+that never posted Ready (node-startup-grace-period) is not handled.
 """
 
 from __future__ import annotations
@@ -51,9 +62,20 @@ _MANAGED_NOSCHEDULE = frozenset(
 _MANAGED_NOEXECUTE = frozenset({TAINT_NOT_READY, TAINT_UNREACHABLE})
 
 
+REGION_LABEL = "topology.kubernetes.io/region"
+BETA_ZONE_LABEL = "failure-domain.beta.kubernetes.io/zone"
+BETA_REGION_LABEL = "failure-domain.beta.kubernetes.io/region"
+EXCLUDE_DISRUPTION_LABEL = "node.kubernetes.io/exclude-disruption"
+
+
 def zone_of(node: Node) -> str:
-    """The node's zone label ('' when unlabelled: one implicit zone)."""
-    return node.metadata.labels.get(ZONE_LABEL, "")
+    """component-helpers topology.GetZoneKey: region and zone ('' when both are unset)."""
+    labels = node.metadata.labels
+    zone = labels[BETA_ZONE_LABEL] if BETA_ZONE_LABEL in labels else labels.get(ZONE_LABEL, "")
+    region = labels[BETA_REGION_LABEL] if BETA_REGION_LABEL in labels else labels.get(REGION_LABEL, "")
+    if not region and not zone:
+        return ""
+    return region + ":\x00:" + zone
 
 
 def zone_state(nodes: Sequence[Node]) -> str:
@@ -72,51 +94,74 @@ def no_execute_tainting(state: ClusterState, node: Node) -> str:
     disrupted and small, 'off' if every zone is fully disrupted."""
     zones: dict[str, list[Node]] = {}
     for n in state.nodes():
-        zones.setdefault(zone_of(n), []).append(n)
+        # monitorNodeHealth: isNodeExcludedFromDisruptionChecks
+        if EXCLUDE_DISRUPTION_LABEL not in n.metadata.labels:
+            zones.setdefault(zone_of(n), []).append(n)
     states = {z: zone_state(ns) for z, ns in zones.items()}
     if states and all(s == "FullDisruption" for s in states.values()):
         return "off"
     z = zone_of(node)
+    # setLimiterInZone / ReducedQPSFunc: a partially disrupted zone of at most 50 nodes stops tainting
     if states.get(z) == "PartialDisruption" and len(zones[z]) <= LARGE_CLUSTER_THRESHOLD:
         return "paused"
     return "on"
 
 
+_CONDITION_TAINTS = (
+    ("MemoryPressure", TAINT_MEMORY_PRESSURE),
+    ("DiskPressure", TAINT_DISK_PRESSURE),
+    ("PIDPressure", TAINT_PID_PRESSURE),
+    ("NetworkUnavailable", TAINT_NETWORK_UNAVAILABLE),
+)
+
+
 def desired_taints(state: ClusterState, node: Node) -> tuple[Taint, ...]:
-    """The node's taints after the NoSchedule and NoExecute tainting passes."""
+    """The node's taints after the NoSchedule and NoExecute tainting passes.
+
+    Taints that stay keep their place; added ones go at the end (taints.AddOrUpdateTaint).
+    """
     conds = node.status.conditions
     ready = node.ready_status()
+    has_ready = find_condition(conds, "Ready") is not None
     want_ns: list[str] = []
     if ready == "False":
         want_ns.append(TAINT_NOT_READY)
-    elif ready == "Unknown" and find_condition(conds, "Ready") is not None:
+    elif ready == "Unknown" and has_ready:
         want_ns.append(TAINT_UNREACHABLE)
-    for ctype, key in (("MemoryPressure", TAINT_MEMORY_PRESSURE), ("DiskPressure", TAINT_DISK_PRESSURE), ("PIDPressure", TAINT_PID_PRESSURE), ("NetworkUnavailable", TAINT_NETWORK_UNAVAILABLE)):
+    for ctype, key in _CONDITION_TAINTS:
         c = find_condition(conds, ctype)
         if c is not None and c.status == "True":
             want_ns.append(key)
     if node.spec.unschedulable:
         want_ns.append(TAINT_UNSCHEDULABLE)
-    current = node.spec.taints
-    kept = [t for t in current if not (t.effect == "NoSchedule" and t.key in _MANAGED_NOSCHEDULE) and not (t.effect == "NoExecute" and t.key in _MANAGED_NOEXECUTE)]
-    out = list(kept)
-    for key in want_ns:
-        existing = next((t for t in current if t.key == key and t.effect == "NoSchedule"), None)
-        out.append(existing or Taint(key=key, effect="NoSchedule"))
     mode = no_execute_tainting(state, node)
-    want_ne = TAINT_NOT_READY if ready == "False" else TAINT_UNREACHABLE if ready == "Unknown" and find_condition(conds, "Ready") is not None else None
+    want_ne = TAINT_NOT_READY if ready == "False" else TAINT_UNREACHABLE if ready == "Unknown" and has_ready else None
+    current = node.spec.taints
     existing_ne = [t for t in current if t.effect == "NoExecute" and t.key in _MANAGED_NOEXECUTE]
-    if mode == "off" or want_ne is None:
-        pass  # removed (Ready=True, or every zone fully disrupted: markNodeAsReachable)
-    else:
-        same = next((t for t in existing_ne if t.key == want_ne), None)
-        if same is not None:
-            out.append(same)
-        elif existing_ne:
-            # the opposite taint is swapped at once (SwapNodeControllerTaint)
-            out.append(Taint(key=want_ne, effect="NoExecute", time_added=state.clock))
-        elif mode == "on":
-            out.append(Taint(key=want_ne, effect="NoExecute", time_added=state.clock))
+    keep_ne: str | None = None
+    add_ne: str | None = None
+    if mode != "off" and want_ne is not None:  # else removed (Ready=True, or markNodeAsReachable)
+        if any(t.key == want_ne for t in existing_ne):
+            keep_ne = want_ne
+        elif existing_ne or mode == "on":
+            # an opposite taint is swapped at once (processTaintBaseEviction); a new one
+            # waits for the zone's tainting queue, stopped in a small partially disrupted zone
+            add_ne = want_ne
+
+    def stays(t: Taint) -> bool:
+        if t.effect == "NoSchedule" and t.key in _MANAGED_NOSCHEDULE:
+            return t.key in want_ns
+        if t.effect == "NoExecute" and t.key in _MANAGED_NOEXECUTE:
+            return t.key == keep_ne
+        return True
+
+    out = [t for t in current if stays(t)]
+    for key in want_ns:
+        if not any(t.key == key and t.effect == "NoSchedule" for t in out):
+            # SwapNodeControllerTaint sets TimeAdded on every taint it adds, NoSchedule included
+            out.append(Taint(key=key, effect="NoSchedule", time_added=state.clock))
+    if add_ne is not None:
+        out.append(Taint(key=add_ne, effect="NoExecute", time_added=state.clock))
     return tuple(out)
 
 
@@ -144,6 +189,8 @@ class NodeLifecycleController:
                 old = find_condition(conds, ctype)
                 if ctype != "Ready" and old is None:
                     continue
+                if old is not None and old.status == "Unknown":
+                    continue  # tryUpdateNodeHealth leaves a condition that is already Unknown
                 new = Condition(
                     ctype, "Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.",
                     last_heartbeat_time=old.last_heartbeat_time if old else None,
@@ -167,11 +214,15 @@ class NodeLifecycleController:
 
 
 def mark_pods_not_ready(state: ClusterState, node: str) -> list[apiserver.Request]:
-    """MarkPodsNotReady: set Ready=False on every pod of the node that reports Ready."""
+    """MarkPodsNotReady: set Ready=False on every pod of the node that reports Ready.
+
+    (pkg/controller/util/node/controller_utils.go: only the status and
+    lastTransitionTime of the existing Ready condition change; reason and message stay.)
+    """
     reqs: list[apiserver.Request] = []
     for p in state.pods_on(node):
         c = find_condition(p.status.conditions, "Ready")
         if c is not None and c.status != "False":
-            conds = set_condition(p.status.conditions, Condition("Ready", "False", reason="NodeNotReady"), state.clock)
+            conds = set_condition(p.status.conditions, replace(c, status="False", last_transition_time=None), state.clock)
             reqs.append(apiserver.Update(replace(p, status=replace(p.status, conditions=conds)), status=True))
     return reqs

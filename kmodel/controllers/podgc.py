@@ -3,8 +3,10 @@
 * Orphaned pods: bound to a node that no longer exists; after the 40 s quarantine the
   pod is marked Failed with DisruptionTarget (DeletionByPodGC) and force-deleted.
 * Terminating pods on a not-ready node tainted node.kubernetes.io/out-of-service
-  (non-graceful node shutdown): marked Failed and force-deleted.
-* Unscheduled pods being deleted: force-deleted.
+  (non-graceful node shutdown): marked Failed (no condition) and force-deleted.
+* Unscheduled pods being deleted: marked Failed (no condition) and force-deleted.
+(gc_controller.go markFailedAndDeletePod[WithCondition]: only non-terminal pods get
+the phase patch; only gcOrphaned passes a DisruptionTarget condition.)
 The terminated-pod threshold (12500) is far beyond any model scope and is not modelled.
 """
 
@@ -22,12 +24,13 @@ from kmodel.objects.pod import FAILED, Pod
 from kmodel.state import ClusterState
 
 NAME = "podgc"
+_ORPHANED = Condition("DisruptionTarget", "True", reason="DeletionByPodGC", message="PodGC: node no longer exists")
 
 
-def _fail_and_delete(pod: Pod, now: int, reason: str) -> list[apiserver.Request]:
+def _fail_and_delete(pod: Pod, now: int, condition: Condition | None = None) -> list[apiserver.Request]:
     reqs: list[apiserver.Request] = []
     if not pod.terminal:
-        conds = set_condition(pod.status.conditions, Condition("DisruptionTarget", "True", reason=reason, message="PodGC: node no longer exists"), now)
+        conds = pod.status.conditions if condition is None else set_condition(pod.status.conditions, condition, now)
         reqs.append(apiserver.Update(replace(pod, status=replace(pod.status, phase=FAILED, conditions=conds)), status=True))
     reqs.append(apiserver.Delete(pod.ref, uid=pod.metadata.uid, grace_period=0))
     return reqs
@@ -69,10 +72,8 @@ class PodGCController:
             removed = state.env.removed_nodes.get(pod.spec.node_name, pod.metadata.creation_timestamp or 0)
             if state.clock < removed + config.podgc_quarantine_seconds:
                 return ()
-            return _fail_and_delete(pod, state.clock, "DeletionByPodGC")
-        if why == "out-of-service":
-            return _fail_and_delete(pod, state.clock, "DeletionByPodGC")
-        return (apiserver.Delete(pod.ref, uid=pod.metadata.uid, grace_period=0),)
+            return _fail_and_delete(pod, state.clock, _ORPHANED)
+        return _fail_and_delete(pod, state.clock)  # out-of-service, unscheduled-terminating
 
     def deadlines(self, state: ClusterState, config: ModelConfig) -> Iterable[int]:
         """End of the orphan quarantine."""

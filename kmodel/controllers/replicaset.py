@@ -30,16 +30,23 @@ from kmodel.state import ClusterState
 
 
 def related_pods(state: ClusterState, rs: Any) -> list[Pod]:
-    """getIndirectlyRelatedPods: pods controlled by any ReplicaSet sharing this set's
-    controller (the sibling ReplicaSets of one Deployment), or by this set alone."""
+    """getIndirectlyRelatedPods: the pods matched by the selector of any ReplicaSet that
+    has the same controller as this one (the sibling ReplicaSets of one Deployment),
+    each pod once, whoever owns it.
+
+    A set without a controller has no related pods (getReplicaSetsWithSameController
+    returns nil), so every co-location rank is 0 for a standalone ReplicaSet or an RC.
+    """
     owner = rs.metadata.controller_ref()
     if owner is None:
-        sets = [rs]
-    else:
-        sets = [s for s in state.controlled_by(owner.uid, rs.kind)]
+        return []
     pods: list[Pod] = []
-    for s in sets:
-        pods.extend(state.controlled_by(s.metadata.uid, "Pod"))
+    seen: set[str] = set()
+    for s in state.controlled_by(owner.uid, rs.kind):
+        for p in state.pods(s.metadata.namespace):
+            if p.metadata.uid not in seen and s.label_selector.matches(p.metadata.labels):
+                seen.add(p.metadata.uid)
+                pods.append(p)
     return pods
 
 

@@ -8,6 +8,13 @@ them sets tolerationSeconds the pod stays forever). `start` is when the taint ma
 first saw the situation: the earliest timeAdded of the node's NoExecute taints, or the
 pod's binding if that came later. Eviction adds the DisruptionTarget condition
 (DeletionByTaintManager) and deletes the pod gracefully. No NoExecute taint, no eviction.
+
+Deliberate abstraction: upstream starts the clock when the taint manager observes the
+taint (or the pod) and keeps an already scheduled eviction across later taint changes;
+the model reads that moment from the taint's timeAdded, which the node lifecycle
+controller stamps when it adds the taint. A NoExecute taint without timeAdded (one a
+user wrote) counts from the pod's binding, and when the node lifecycle controller swaps
+not-ready for unreachable the clock restarts from the new taint.
 """
 
 from __future__ import annotations

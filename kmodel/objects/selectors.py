@@ -7,6 +7,7 @@ k8s.io/api/core/v1/toleration.go (ToleratesTaint).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -18,6 +19,7 @@ LABEL_OPERATORS = frozenset({"In", "NotIn", "Exists", "DoesNotExist"})
 # Operators of node selector requirements (core/v1 NodeSelectorOperator).
 NODE_OPERATORS = frozenset({"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"})
 TAINT_EFFECTS = frozenset({"NoSchedule", "PreferNoSchedule", "NoExecute"})
+_GO_INT = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +120,13 @@ def _node_requirement_matches(req: NodeSelectorRequirement, value: str | None, p
     if op in ("Gt", "Lt"):
         if not present or value is None or len(req.values) != 1:
             return False
-        try:
-            have, want = int(value), int(req.values[0])
-        except ValueError:
+        # labels.Requirement.Matches: both sides parsed with strconv.ParseInt(v, 10, 64),
+        # which takes an optional sign and decimal digits only (Python's int() would also
+        # take "1_0" or " 5").
+        if not (_GO_INT.fullmatch(value) and _GO_INT.fullmatch(req.values[0])):
+            return False
+        have, want = int(value), int(req.values[0])
+        if not (-(2**63) <= have < 2**63 and -(2**63) <= want < 2**63):
             return False
         return have > want if op == "Gt" else have < want
     return False
