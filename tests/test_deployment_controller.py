@@ -292,6 +292,16 @@ def test_reconcile_new_replica_set_table(surge: int, old: int, new: int, expecte
         assert after.get("ReplicaSet", NS, names["old"]).spec.replicas == old
 
 
+def test_old_set_reporting_more_available_than_its_spec_stops_the_scale_down() -> None:
+    """rolling.go cleanupUnhealthyReplicas errors on an old set whose status is ahead of its spec
+    (its ReplicaSet controller has not removed the pods yet); reconcileOldReplicaSets then scales nothing."""
+    state, names = table_state(4, 0, 1, (3, 4), (1, 1))
+    after = sync_once(state)
+    assert after.get("ReplicaSet", NS, names["old"]).spec.replicas == 3
+    settled_state, _ = table_state(4, 0, 1, (3, 3), (1, 1))
+    assert sync_once(settled_state).get("ReplicaSet", NS, names["old"]).spec.replicas == 2
+
+
 # ---- Recreate (§6.7) ---------------------------------------------------------------------------
 
 

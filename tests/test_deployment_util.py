@@ -161,7 +161,7 @@ def test_reconcile_new_replica_set_target(replicas: int, surge: int, old: int, n
 @pytest.mark.parametrize(("max_cleanup", "available", "expected"), [(1, 8, 1), (3, 8, 2), (0, 8, 0), (3, 10, 0)])
 def test_cleanup_unhealthy_replicas(max_cleanup: int, available: int, expected: int) -> None:
     old = rs("foo-v2", 10, available=available)
-    ops = du.cleanup_unhealthy_plan([old], max_cleanup)
+    ops = du.cleanup_unhealthy_plan([old], max_cleanup).ops
     assert sum(s.spec.replicas - n for s, n in ops) == expected
     assert all(n >= available for _, n in ops)  # never below the set's available replicas
 
@@ -192,8 +192,17 @@ def test_max_scaled_down_counts_unavailable_new_pods() -> None:
 
 def test_cleanup_unhealthy_goes_oldest_first() -> None:
     older, newer = rs("a", 4, created=10, available=2), rs("b", 4, created=5, available=0)
-    ops = du.cleanup_unhealthy_plan([older, newer], 5)
-    assert [(s.metadata.name, n) for s, n in ops] == [("b", 0), ("a", 3)]
+    plan = du.cleanup_unhealthy_plan([older, newer], 5)
+    assert [(s.metadata.name, n) for s, n in plan.ops] == [("b", 0), ("a", 3)] and plan.fails_at is None
+
+
+def test_cleanup_unhealthy_fails_on_a_set_reporting_more_available_than_its_spec() -> None:
+    # rolling.go: min(budget, spec − available) < 0 would "scale down" upwards: an error that ends the scale-down
+    unhealthy, lagging, later = rs("a", 4, created=1, available=3), rs("b", 1, created=2, available=2), rs("c", 4, created=3, available=0)
+    plan = du.cleanup_unhealthy_plan([later, lagging, unhealthy], 5)
+    assert [(s.metadata.name, n) for s, n in plan.ops] == [("a", 3)] and plan.fails_at is lagging
+    # once the budget is spent, later sets are not looked at
+    assert du.cleanup_unhealthy_plan([unhealthy, lagging], 1) == du.CleanupPlan([(unhealthy, 3)])
 
 
 # ---- proportional scaling: TestScale (§6.8) ------------------------------------------------------

@@ -420,9 +420,12 @@ class DeploymentController(KindReconciler):
         """rolling.go cleanupUnhealthyReplicas: (old sets oldest first as stored after scaling, replicas removed)."""
         stored = {rs.metadata.uid: rs for rs in old_rss}
         total = 0
-        for rs, new_size in du.cleanup_unhealthy_plan(old_rss, max_cleanup):
+        plan = du.cleanup_unhealthy_plan(old_rss, max_cleanup)
+        for rs, new_size in plan.ops:
             _, stored[rs.metadata.uid] = self.scale_replica_set_and_record_event(ctx, rs, new_size)
             total += rs.spec.replicas - new_size
+        if plan.fails_at is not None:
+            raise SyncAborted(f"when cleaning up unhealthy replicas, got invalid request to scale down {plan.fails_at.ref}")
         return [stored[rs.metadata.uid] for rs in du.by_creation(old_rss)], total
 
     def scale_down_old_replica_sets_for_rolling_update(

@@ -458,24 +458,36 @@ def max_scaled_down(d: Deployment, all_rss: Sequence[ReplicaSet | None], new_rs:
     return replica_count(all_rss) - min_available(d) - new_unavailable
 
 
-def cleanup_unhealthy_plan(old_rss: Sequence[ReplicaSet], max_cleanup: int) -> list[tuple[ReplicaSet, int]]:
-    """rolling.go cleanupUnhealthyReplicas: (set, new size) for old sets scaled down by their unavailable replicas.
+class CleanupPlan(NamedTuple):
+    """What cleanupUnhealthyReplicas does: the (set, new size) updates in order, and the set at
+    which it stops with an error, if any (one whose status reports more available replicas than
+    its spec, e.g. a scale-down its ReplicaSet controller has not carried out yet)."""
 
-    Oldest first, each set with spec.replicas > availableReplicas loses
-    min(spec − available, what is left of `max_cleanup`).
+    ops: list[tuple[ReplicaSet, int]]
+    fails_at: ReplicaSet | None = None
+
+
+def cleanup_unhealthy_plan(old_rss: Sequence[ReplicaSet], max_cleanup: int) -> CleanupPlan:
+    """rolling.go cleanupUnhealthyReplicas: old sets scaled down by their unavailable replicas.
+
+    Oldest first, each set with spec.replicas ≠ availableReplicas loses
+    min(spec − available, what is left of `max_cleanup`). A set with more available
+    replicas than its spec would be "scaled down" to a larger size: upstream rejects that
+    ("invalid request to scale down") and the whole scale-down of old sets stops there.
     """
-    plan: list[tuple[ReplicaSet, int]] = []
+    ops: list[tuple[ReplicaSet, int]] = []
     total = 0
     for rs in by_creation(old_rss):
         if total >= max_cleanup:
             break
-        unhealthy = rs.spec.replicas - rs.status.available_replicas
-        if rs.spec.replicas == 0 or unhealthy == 0:
+        if rs.spec.replicas == 0 or rs.spec.replicas == rs.status.available_replicas:
             continue
-        count = min(max_cleanup - total, unhealthy)
-        plan.append((rs, rs.spec.replicas - count))
+        count = min(max_cleanup - total, rs.spec.replicas - rs.status.available_replicas)
+        if count < 0:
+            return CleanupPlan(ops, fails_at=rs)
+        ops.append((rs, rs.spec.replicas - count))
         total += count
-    return plan
+    return CleanupPlan(ops)
 
 
 def scale_down_old_plan(d: Deployment, all_rss: Sequence[ReplicaSet | None], old_rss: Sequence[ReplicaSet]) -> list[tuple[ReplicaSet, int]]:

@@ -1,0 +1,253 @@
+"""Each Deployment invariant holds on runs of the reference controller and catches a
+deliberately broken controller plugged in with Model().with_actor(...)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from invariants.deployment import comparable_sets, deployment_of_step
+from invariants.registry import Invariant, Violation, select
+from kmodel.actions import Action, AddNode, Apply, Reconcile, Scale, SetImage
+from kmodel.controllers import deployment_util as du
+from kmodel.controllers.deployment import DeploymentController, SyncContext
+from kmodel.model import Model
+from kmodel.objects.serde import decode_object
+from kmodel.objects.workloads import ReplicaSet
+from kmodel.state import ClusterState, empty_state
+
+NS = "default"
+
+
+def decode(doc: dict[str, Any]) -> Any:
+    obj, _ = decode_object(doc)
+    return obj
+
+
+def node(name: str) -> Any:
+    return decode({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})
+
+
+def deployment(replicas: int, strategy: dict[str, Any] | None = None) -> Any:
+    return decode({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": NS},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}},
+            **({"strategy": strategy} if strategy else {}),
+        },
+    })
+
+
+Step = tuple[ClusterState, Action, ClusterState]
+
+
+def steps(model: Model, d: Any, *user: Action) -> list[Step]:
+    """Every transition of: nodes added, `d` applied and settled, then each user action settled."""
+    state = empty_state()
+    for n in ("n1", "n2"):
+        state = model.step(state, AddNode(node(n)))
+    out: list[Step] = []
+    for action in (Apply((d,)), *user):
+        nxt = model.step(state, action)
+        out.append((state, action, nxt))
+        state = nxt
+        result = model.settle(state)
+        assert result.quiescent, result.reason
+        for a in result.actions:
+            nxt = model.step(state, a)
+            out.append((state, a, nxt))
+            state = nxt
+    return out
+
+
+def violations(inv: Invariant, trace: Sequence[Step]) -> list[Violation]:
+    return [v for prev, a, nxt in trace for v in inv.violations(prev, a, nxt)]
+
+
+def invariant(name: str) -> Invariant:
+    (inv,) = select([name])
+    return inv
+
+
+def deployment_steps(trace: Sequence[Step]) -> list[Step]:
+    """Steps of the deployment controller that changed some ReplicaSet's spec.replicas."""
+    out = []
+    for prev, a, nxt in trace:
+        d = deployment_of_step(prev, a)
+        if d is None:
+            continue
+        before, after = comparable_sets(prev, nxt, d)
+        if du.replica_count(before) != du.replica_count(after) or len(before) != len(after):
+            out.append((prev, a, nxt))
+    return out
+
+
+ROLLING = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2, "maxUnavailable": 1}}
+
+
+def rolling_trace(model: Model) -> list[Step]:
+    """A 5-replica rolling update (surge 2, unavailable 1) with a scaling event mid-way and another rollout."""
+    return steps(model, deployment(5, ROLLING), SetImage("Deployment", NS, "web", "nginx:2"),
+                 Scale("Deployment", NS, "web", 8), SetImage("Deployment", NS, "web", "nginx:3"))
+
+
+# ---- deployment-surge-bound ---------------------------------------------------------------------
+
+
+def test_surge_bound_holds_and_is_reached_by_the_reference_controller() -> None:
+    trace = rolling_trace(Model())
+    inv = invariant("deployment-surge-bound")
+    assert violations(inv, trace) == []
+    # not vacuous: some controller step takes Σ spec.replicas exactly to replicas + maxSurge
+    reached = [
+        (prev, nxt) for prev, a, nxt in deployment_steps(trace)
+        if du.replica_count(comparable_sets(prev, nxt, deployment_of_step(prev, a))[1])
+        == deployment_of_step(prev, a).spec.replicas + du.max_surge(deployment_of_step(prev, a))
+    ]
+    assert reached
+    assert inv.subjects(trace[-1][2]) == 1
+
+
+class IgnoresMaxSurge(DeploymentController):
+    """Broken: scales the new ReplicaSet straight to spec.replicas."""
+
+    def reconcile_new_replica_set(self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], new_rs: ReplicaSet) -> bool:
+        scaled, _ = self.scale_replica_set_and_record_event(ctx, new_rs, ctx.d.spec.replicas)
+        return scaled
+
+
+def test_surge_bound_catches_a_controller_that_ignores_max_surge() -> None:
+    trace = steps(Model().with_actor(IgnoresMaxSurge()), deployment(5, ROLLING), SetImage("Deployment", NS, "web", "nginx:2"))
+    found = violations(invariant("deployment-surge-bound"), trace)
+    assert found
+    assert "Deployment default/web" in found[0].objects and any(o.startswith("ReplicaSet default/web-") for o in found[0].objects)
+    assert "above 7" in found[0].message
+
+
+def test_surge_bound_ignores_scaling_events() -> None:
+    """Proportional scaling on a scaling event may legitimately grow Σ past the old bound."""
+    trace = rolling_trace(Model())
+    scaling = [
+        (prev, a, nxt) for prev, a, nxt in deployment_steps(trace)
+        if du.is_scaling_event(deployment_of_step(prev, a), prev.list("ReplicaSet"))
+    ]
+    assert scaling  # the Scale to 8 produced one
+    inv = invariant("deployment-surge-bound")
+    for prev, a, nxt in scaling:
+        assert inv.violations(prev, a, nxt) == []
+
+
+# ---- deployment-unavailability-bound ------------------------------------------------------------
+
+
+def test_unavailability_bound_holds_for_the_reference_controller() -> None:
+    trace = rolling_trace(Model())
+    assert violations(invariant("deployment-unavailability-bound"), trace) == []
+    # not vacuous: old ReplicaSets were scaled down by the controller outside scaling events
+    downs = [
+        1 for prev, a, nxt in deployment_steps(trace)
+        if not du.is_scaling_event(deployment_of_step(prev, a), prev.list("ReplicaSet"))
+        and du.replica_count(comparable_sets(prev, nxt, deployment_of_step(prev, a))[1])
+        < du.replica_count(comparable_sets(prev, nxt, deployment_of_step(prev, a))[0])
+    ]
+    assert len(downs) >= 2
+
+
+class ScalesOldToZeroAtOnce(DeploymentController):
+    """Broken: drops every old ReplicaSet to 0 as soon as the new one exists."""
+
+    def reconcile_old_replica_sets(
+        self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet
+    ) -> bool:
+        scaled = False
+        for rs in old_rss:
+            did, _ = self.scale_replica_set_and_record_event(ctx, rs, 0)
+            scaled = scaled or did
+        return scaled
+
+
+def test_unavailability_bound_catches_a_controller_that_scales_old_sets_to_zero() -> None:
+    trace = steps(Model().with_actor(ScalesOldToZeroAtOnce()), deployment(5, ROLLING), SetImage("Deployment", NS, "web", "nginx:2"))
+    found = violations(invariant("deployment-unavailability-bound"), trace)
+    assert found
+    assert "Deployment default/web" in found[0].objects and "minAvailable 4" in found[0].message
+    # the surge bound is not what catches it
+    assert violations(invariant("deployment-surge-bound"), trace) == []
+
+
+def test_unavailability_bound_allows_removing_unavailable_replicas() -> None:
+    """Scaling an old set down to its available replicas loses no availability (cleanupUnhealthyReplicas)."""
+    trace = rolling_trace(Model())
+    prev, a, nxt = deployment_steps(trace)[1]
+    d = deployment_of_step(prev, a)
+    before, _ = comparable_sets(prev, nxt, d)
+    old = max(before, key=lambda rs: rs.spec.replicas)
+    unhealthy = replace(old, status=replace(old.status, available_replicas=old.spec.replicas - 2))
+    shrunk = replace(unhealthy, spec=replace(unhealthy.spec, replicas=unhealthy.spec.replicas - 2))
+    prev2 = _with_objects(prev, unhealthy)
+    nxt2 = _with_objects(prev, shrunk)
+    assert invariant("deployment-unavailability-bound").violations(prev2, a, nxt2) == []
+    too_far = replace(shrunk, spec=replace(shrunk.spec, replicas=0))
+    assert invariant("deployment-unavailability-bound").violations(prev2, a, _with_objects(prev, too_far))
+
+
+def _with_objects(state: ClusterState, *objs: Any) -> ClusterState:
+    tx = state.edit()
+    for o in objs:
+        tx.put(o)
+    return tx.commit()
+
+
+# ---- recreate-no-overlap ------------------------------------------------------------------------
+
+
+RECREATE = {"type": "Recreate"}
+
+
+def test_recreate_no_overlap_holds_for_the_reference_controller() -> None:
+    trace = steps(Model(), deployment(3, RECREATE), SetImage("Deployment", NS, "web", "nginx:2"), SetImage("Deployment", NS, "web", "nginx:3"))
+    inv = invariant("recreate-no-overlap")
+    assert violations(inv, trace) == []
+    assert inv.subjects(trace[-1][2]) == 1
+    # not vacuous: pods of a second and a third ReplicaSet were created after old ones existed
+    owners = {p.metadata.controller_ref().uid for _, _, nxt in trace for p in nxt.pods(NS)}
+    assert len(owners) == 3
+
+
+class RecreatesWithoutWaiting(DeploymentController):
+    """Broken: creates and scales up the new ReplicaSet in the same sync that scales the old ones down."""
+
+    def rollout_recreate(self, ctx: SyncContext, rs_list: Sequence[ReplicaSet]) -> None:
+        new_rs, old_rss = self.get_all_replica_sets_and_sync_revision(ctx, rs_list, create=True)
+        assert new_rs is not None
+        self.scale_down_old_replica_sets_for_recreate(ctx, du.filter_active(old_rss))
+        self.scale_up_new_replica_set_for_recreate(ctx, new_rs)
+
+
+def test_recreate_no_overlap_catches_a_controller_that_does_not_wait() -> None:
+    trace = steps(Model().with_actor(RecreatesWithoutWaiting()), deployment(3, RECREATE), SetImage("Deployment", NS, "web", "nginx:2"))
+    found = violations(invariant("recreate-no-overlap"), trace)
+    assert found
+    assert "Deployment default/web" in found[0].objects and "were not terminal" in found[0].message
+
+
+def test_recreate_no_overlap_ignores_rolling_updates() -> None:
+    """Rolling updates overlap old and new pods by design; the invariant is about Recreate only."""
+    trace = rolling_trace(Model())
+    assert violations(invariant("recreate-no-overlap"), trace) == []
+    assert invariant("recreate-no-overlap").subjects(trace[-1][2]) == 0
+
+
+def test_steps_are_attributed_to_the_deployment_they_sync() -> None:
+    trace = rolling_trace(Model())
+    for prev, a, _ in trace:
+        d = deployment_of_step(prev, a)
+        if isinstance(a, Reconcile) and a.controller == "deployment":
+            assert d is not None and d.metadata.name == a.name
+        else:
+            assert d is None
