@@ -302,6 +302,78 @@ class Cordon(Performed):
 
 
 @dataclass(frozen=True, slots=True)
+class LabelNode(Performed):
+    """`kubectl label node`: set labels (a None value removes the label)."""
+
+    node: str
+    labels: FrozenDict[str, str | None] = EMPTY
+
+    category: ClassVar[str] = USER
+
+    def describe(self) -> str:  # noqa: D102
+        parts = [f"{k}-" if v is None else f"{k}={v}" for k, v in sorted(self.labels.items())]
+        return f"label node {self.node} {' '.join(parts)}"
+
+    def applicable(self, state: ClusterState) -> bool:  # noqa: D102
+        n = state.get("Node", "", self.node)
+        return n is not None and any(n.metadata.labels.get(k) != v for k, v in self.labels.items())
+
+    def perform(self, state: ClusterState, config: ModelConfig) -> ClusterState:  # noqa: D102
+        n = state.get("Node", "", self.node)
+        if n is None:
+            return state
+        labels = dict(n.metadata.labels)
+        for k, v in self.labels.items():
+            if v is None:
+                labels.pop(k, None)
+            else:
+                labels[k] = v
+        new = replace(n, metadata=replace(n.metadata, labels=FrozenDict(labels)))
+        return _write(state, config, apiserver.Update(new, check_rv=False))
+
+
+@dataclass(frozen=True, slots=True)
+class TaintNode(Performed):
+    """`kubectl taint node`: add (or with `remove`, delete) the taint key[=value]:effect.
+
+    The API server leaves timeAdded unset for taints users add; the taint manager starts
+    counting tolerationSeconds when it observes the taint. The model stamps timeAdded
+    with the current time to stand for that observation.
+    """
+
+    node: str
+    key: str
+    effect: str
+    value: str = ""
+    remove: bool = False
+
+    category: ClassVar[str] = USER
+
+    def describe(self) -> str:  # noqa: D102
+        kv = f"{self.key}={self.value}" if self.value else self.key
+        return f"taint node {self.node} {kv}:{self.effect}{'-' if self.remove else ''}"
+
+    def applicable(self, state: ClusterState) -> bool:  # noqa: D102
+        n = state.get("Node", "", self.node)
+        if n is None:
+            return False
+        present = any(t.key == self.key and t.effect == self.effect for t in n.spec.taints)
+        return present if self.remove else not any(t.key == self.key and t.effect == self.effect and t.value == self.value for t in n.spec.taints)
+
+    def perform(self, state: ClusterState, config: ModelConfig) -> ClusterState:  # noqa: D102
+        from kmodel.objects.selectors import Taint
+
+        n = state.get("Node", "", self.node)
+        if n is None:
+            return state
+        taints = [t for t in n.spec.taints if not (t.key == self.key and t.effect == self.effect)]
+        if not self.remove:
+            taints.append(Taint(key=self.key, value=self.value, effect=self.effect, time_added=state.clock if self.effect == "NoExecute" else None))
+        new = replace(n, spec=replace(n.spec, taints=tuple(taints)))
+        return _write(state, config, apiserver.Update(new, check_rv=False))
+
+
+@dataclass(frozen=True, slots=True)
 class FailNode(Performed):
     """The node's kubelet stops heart-beating (crash or network partition)."""
 

@@ -21,9 +21,10 @@ the way kube-apiserver does —
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 from kmodel.config import ModelConfig
+from kmodel.objects.defaults import apply_defaults
 from kmodel.objects.kinds import KINDS
 from kmodel.objects.meta import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, Condition, ObjectMeta, ObjRef
 from kmodel.objects.node import TAINT_NOT_READY, TAINT_UNREACHABLE
@@ -102,6 +103,10 @@ class Outcome:
 
 OK = Outcome()
 
+# Kind-specific PrepareForCreate steps that need the assigned uid (e.g. the Job strategy
+# generating its selector and the controller-uid labels). Each takes and returns the object.
+CREATE_HOOKS: dict[str, Callable[[Any], Any]] = {}
+
 
 def new_uid(n: int) -> str:
     """A deterministic, UUID-shaped uid for the n-th created object."""
@@ -160,7 +165,10 @@ def _create(tx: Tx, obj: Any, config: ModelConfig) -> Outcome:
         deletion_timestamp=None,
         deletion_grace_period_seconds=None,
     )
-    obj = replace(obj, metadata=meta)
+    obj = apply_defaults(replace(obj, metadata=meta))
+    hook = CREATE_HOOKS.get(obj.kind)
+    if hook is not None:
+        obj = hook(obj)
     if isinstance(obj, Pod):
         obj = replace(obj, spec=replace(obj.spec, tolerations=_default_tolerations(obj.spec.tolerations, config)), status=PodStatus())
     elif info.cls is not None and info.reset_status_on_create and hasattr(obj, "status"):
@@ -212,7 +220,7 @@ def _update(tx: Tx, req: Update) -> Outcome:
         )
         if old_meta.deletion_timestamp is not None and not set(new_meta.finalizers) <= set(old_meta.finalizers):
             return Outcome("Invalid: metadata.finalizers: no new finalizers can be added if the object is being deleted")
-        new = replace(obj, metadata=new_meta)
+        new = apply_defaults(replace(obj, metadata=new_meta))
         if info.has_status and hasattr(existing, "status"):
             new = replace(new, status=existing.status)
         if isinstance(existing, Pod) and existing.spec.node_name and new.spec.node_name != existing.spec.node_name:

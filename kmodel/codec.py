@@ -217,7 +217,7 @@ def encode_dataclass(value: Any, epoch: datetime = DEFAULT_EPOCH) -> dict[str, A
             for k, x in v.items():
                 out[k] = thaw(x)
             continue
-        enc = _encode_value(v, fi.kind, epoch)
+        enc = encode_value(v, fi.kind, epoch)
         if enc is None or enc == "" or enc == [] or enc == {}:
             continue
         if fi.key not in always:
@@ -229,7 +229,8 @@ def encode_dataclass(value: Any, epoch: datetime = DEFAULT_EPOCH) -> dict[str, A
     return out
 
 
-def _encode_value(v: Any, kind: str, epoch: datetime) -> Any:
+def encode_value(v: Any, kind: str, epoch: datetime) -> Any:
+    """Encode one field value (times, quantities, nested dataclasses, lists, maps)."""
     if v is None:
         return None
     if kind == "time":
@@ -241,7 +242,7 @@ def _encode_value(v: Any, kind: str, epoch: datetime) -> Any:
     if dataclasses.is_dataclass(v):
         return encode_dataclass(v, epoch)
     if isinstance(v, tuple):
-        return [_encode_value(x, "", epoch) for x in v]
+        return [encode_value(x, "", epoch) for x in v]
     if isinstance(v, dict):
-        return {k: _encode_value(x, "", epoch) for k, x in v.items()}
+        return {k: encode_value(x, "", epoch) for k, x in v.items()}
     return v

@@ -14,6 +14,8 @@ A scenario file is YAML:
       - scale: {kind: Deployment, name: web, replicas: 5}
       - delete: {kind: Deployment, name: web, propagationPolicy: Foreground}
       - cordon: n1                   # uncordon: n1
+      - labelNode: {node: n1, labels: {disktype: ssd, old: null}}   # null removes
+      - taintNode: {node: n1, key: dedicated, value: gpu, effect: NoExecute}   # remove: true
       - failNode: n1                 # recoverNode, removeNode
       - exitContainer: {pod: web-abcde, container: web, exitCode: 1}
       - advance: 5m                  # the clock moves (seconds, or 30s / 5m / 1h)
@@ -52,6 +54,7 @@ from kmodel.actions import (
     Deliver,
     ExitContainer,
     FailNode,
+    LabelNode,
     Patch,
     Reconcile,
     RecoverNode,
@@ -59,11 +62,12 @@ from kmodel.actions import (
     Scale,
     Schedule,
     SetImage,
+    TaintNode,
     Tick,
 )
 from kmodel.config import ModelConfig
 from kmodel.errors import KModelError, ManifestError, ScenarioError
-from kmodel.frozen import freeze, thaw
+from kmodel.frozen import FrozenDict, freeze, thaw
 from kmodel.manifests import load_file, load_objects, parse_documents
 from kmodel.objects.meta import ObjectMeta
 from kmodel.objects.node import Node, NodeSpec, NodeStatus
@@ -159,8 +163,6 @@ def node_from_shorthand(d: dict[str, Any], where: str) -> Node:
         if not isinstance(t, dict) or "key" not in t or t.get("effect") not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
             raise ScenarioError(f"{where}.taints[{i}]: expected {{key, value?, effect: NoSchedule|PreferNoSchedule|NoExecute}}")
         taints.append(Taint(key=t["key"], value=str(t.get("value", "")), effect=t["effect"]))
-    from kmodel.frozen import FrozenDict
-
     a: FrozenDict[str, int] = FrozenDict(alloc)
     return Node(
         metadata=ObjectMeta(name=name, labels=FrozenDict(labels)),
@@ -236,6 +238,18 @@ class _Parser:
 
     def _step_uncordon(self, v: Any, where: str) -> Step:
         return Cordon(str(v), False)
+
+    def _step_labelNode(self, v: Any, where: str) -> Step:
+        node = _need(v, "node", where)
+        labels = _need(v, "labels", where, dict)
+        return LabelNode(node, FrozenDict({str(k): (None if val is None else str(val)) for k, val in labels.items()}))
+
+    def _step_taintNode(self, v: Any, where: str) -> Step:
+        node = _need(v, "node", where)
+        effect = _need(v, "effect", where)
+        if effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+            raise ScenarioError(f"{where}.effect: {effect!r} is not one of NoSchedule, PreferNoSchedule, NoExecute")
+        return TaintNode(node, _need(v, "key", where), effect, str(v.get("value", "")), bool(v.get("remove", False)))
 
     def _step_failNode(self, v: Any, where: str) -> Step:
         return FailNode(str(v))
@@ -390,6 +404,15 @@ def step_to_yaml(step: Any, epoch: datetime) -> dict[str, Any]:
         return {"delete": d2}
     if isinstance(step, Cordon):
         return {"cordon" if step.unschedulable else "uncordon": step.node}
+    if isinstance(step, LabelNode):
+        return {"labelNode": {"node": step.node, "labels": dict(step.labels)}}
+    if isinstance(step, TaintNode):
+        d4: dict[str, Any] = {"node": step.node, "key": step.key, "effect": step.effect}
+        if step.value:
+            d4["value"] = step.value
+        if step.remove:
+            d4["remove"] = True
+        return {"taintNode": d4}
     if isinstance(step, FailNode):
         return {"failNode": step.node}
     if isinstance(step, RecoverNode):

@@ -253,3 +253,134 @@ def _validate_deployment(d: Deployment) -> FieldErrors:
 
 def _is_zero(v: int | str | None) -> bool:
     return v is None or v == 0 or v == "0%"
+
+
+# ---- apps/v1 StatefulSet, DaemonSet; batch/v1 Job, CronJob; storage ----------------------
+
+
+@validator("StatefulSet")
+def _validate_statefulset(sts: Any) -> FieldErrors:
+    errors = _replicas_errors(sts.spec.replicas, sts.spec.min_ready_seconds)
+    if sts.spec.selector.empty:
+        errors.append(("spec.selector", "empty selector is invalid for apps/v1 StatefulSet"))
+    errors.extend(validate_selector(sts.spec.selector, "spec.selector"))
+    errors.extend(validate_template(sts.spec.template, sts.spec.selector, "spec.template", ("Always",)))
+    if sts.spec.pod_management_policy not in ("OrderedReady", "Parallel"):
+        errors.append(("spec.podManagementPolicy", f"{sts.spec.pod_management_policy!r}: supported values: OrderedReady, Parallel"))
+    us = sts.spec.update_strategy
+    if us.type not in ("RollingUpdate", "OnDelete"):
+        errors.append(("spec.updateStrategy.type", f"{us.type!r}: supported values: OnDelete, RollingUpdate"))
+    if us.type == "OnDelete" and us.rolling_update is not None:
+        errors.append(("spec.updateStrategy.rollingUpdate", "only allowed for updateStrategy 'RollingUpdate'"))
+    if us.rolling_update is not None:
+        if us.rolling_update.partition < 0:
+            errors.append(("spec.updateStrategy.rollingUpdate.partition", "must be greater than or equal to 0"))
+        errors.extend(_int_or_percent_errors(us.rolling_update.max_unavailable, "spec.updateStrategy.rollingUpdate.maxUnavailable"))
+        if us.rolling_update.max_unavailable in (0, "0%"):
+            errors.append(("spec.updateStrategy.rollingUpdate.maxUnavailable", "must be greater than 0"))
+    if sts.spec.ordinals is not None and sts.spec.ordinals.start < 0:
+        errors.append(("spec.ordinals.start", "must be greater than or equal to 0"))
+    policy = sts.spec.persistent_volume_claim_retention_policy
+    if policy is not None:
+        for name, value in (("whenDeleted", policy.when_deleted), ("whenScaled", policy.when_scaled)):
+            if value not in ("Retain", "Delete"):
+                errors.append((f"spec.persistentVolumeClaimRetentionPolicy.{name}", f"{value!r}: supported values: Delete, Retain"))
+    for i, t in enumerate(sts.spec.volume_claim_templates):
+        if not t.metadata.name:
+            errors.append((f"spec.volumeClaimTemplates[{i}].metadata.name", "required value"))
+    return errors
+
+
+@validator("DaemonSet")
+def _validate_daemonset(ds: Any) -> FieldErrors:
+    errors = _replicas_errors(0, ds.spec.min_ready_seconds)
+    if ds.spec.selector.empty:
+        errors.append(("spec.selector", "empty selector is invalid for apps/v1 DaemonSet"))
+    errors.extend(validate_selector(ds.spec.selector, "spec.selector"))
+    errors.extend(validate_template(ds.spec.template, ds.spec.selector, "spec.template", ("Always",)))
+    us = ds.spec.update_strategy
+    if us.type not in ("RollingUpdate", "OnDelete"):
+        errors.append(("spec.updateStrategy.type", f"{us.type!r}: supported values: OnDelete, RollingUpdate"))
+    ru = us.rolling_update
+    if ru is not None:
+        p = "spec.updateStrategy.rollingUpdate"
+        errors.extend(_int_or_percent_errors(ru.max_surge, f"{p}.maxSurge"))
+        errors.extend(_int_or_percent_errors(ru.max_unavailable, f"{p}.maxUnavailable"))
+        if _is_zero(ru.max_surge) and _is_zero(ru.max_unavailable):
+            errors.append((f"{p}.maxUnavailable", "may not be 0 when `maxSurge` is 0"))
+    return errors
+
+
+def _job_spec_errors(spec: Any, path: str) -> FieldErrors:
+    errors: FieldErrors = []
+    for name in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"):
+        value = getattr(spec, _snake(name))
+        if value is not None and value < 0:
+            errors.append((f"{path}.{name}", "must be greater than or equal to 0"))
+    if spec.completion_mode not in (None, "NonIndexed", "Indexed"):
+        errors.append((f"{path}.completionMode", f"{spec.completion_mode!r}: supported values: Indexed, NonIndexed"))
+    if spec.completion_mode == "Indexed" and spec.completions is None:
+        errors.append((f"{path}.completions", "when completion mode is Indexed, completions must be set"))
+    if spec.backoff_limit_per_index is not None and spec.completion_mode != "Indexed":
+        errors.append((f"{path}.backoffLimitPerIndex", "requires indexed completion mode"))
+    if spec.pod_failure_policy is not None and spec.template.spec.restart_policy != "Never":
+        errors.append((f"{path}.template.spec.restartPolicy", "only \"Never\" is supported when podFailurePolicy is specified"))
+    if spec.pod_replacement_policy not in (None, "TerminatingOrFailed", "Failed"):
+        errors.append((f"{path}.podReplacementPolicy", f"{spec.pod_replacement_policy!r}: supported values: Failed, TerminatingOrFailed"))
+    selector = spec.selector or LabelSelector()
+    errors.extend(validate_template(spec.template, selector, f"{path}.template", ("OnFailure", "Never")))
+    return errors
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel)
+
+
+@validator("Job")
+def _validate_job(job: Any) -> FieldErrors:
+    return _job_spec_errors(job.spec, "spec")
+
+
+@validator("CronJob")
+def _validate_cronjob(cj: Any) -> FieldErrors:
+    errors: FieldErrors = []
+    if not cj.spec.schedule.strip():
+        errors.append(("spec.schedule", "required value"))
+    if cj.spec.concurrency_policy not in ("Allow", "Forbid", "Replace"):
+        errors.append(("spec.concurrencyPolicy", f"{cj.spec.concurrency_policy!r}: supported values: Allow, Forbid, Replace"))
+    if cj.spec.starting_deadline_seconds is not None and cj.spec.starting_deadline_seconds < 0:
+        errors.append(("spec.startingDeadlineSeconds", "must be greater than or equal to 0"))
+    for name in ("successful_jobs_history_limit", "failed_jobs_history_limit"):
+        if getattr(cj.spec, name) < 0:
+            errors.append((f"spec.{_camel(name)}", "must be greater than or equal to 0"))
+    if len(cj.metadata.name) > 52:
+        errors.append(("metadata.name", "must be no more than 52 characters"))
+    errors.extend(_job_spec_errors(cj.spec.job_template.spec, "spec.jobTemplate.spec"))
+    return errors
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+@validator("PersistentVolumeClaim")
+def _validate_pvc(pvc: Any) -> FieldErrors:
+    errors: FieldErrors = []
+    if not pvc.spec.access_modes:
+        errors.append(("spec.accessModes", "at least 1 access mode is required"))
+    if "storage" not in pvc.spec.resources.requests:
+        errors.append(("spec.resources.requests.storage", "required value"))
+    return errors
+
+
+@validator("PersistentVolume")
+def _validate_pv(pv: Any) -> FieldErrors:
+    errors: FieldErrors = []
+    if "storage" not in pv.spec.capacity:
+        errors.append(("spec.capacity.storage", "required value"))
+    if not pv.spec.access_modes:
+        errors.append(("spec.accessModes", "at least 1 access mode is required"))
+    if pv.spec.persistent_volume_reclaim_policy not in ("Retain", "Delete", "Recycle"):
+        errors.append(("spec.persistentVolumeReclaimPolicy", f"{pv.spec.persistent_volume_reclaim_policy!r}: supported values: Delete, Recycle, Retain"))
+    return errors

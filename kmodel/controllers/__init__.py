@@ -15,6 +15,12 @@ CONTROLLERS: tuple[tuple[str, str], ...] = (
     ("kmodel.controllers.replicaset", "ReplicaSetController"),
     ("kmodel.controllers.replicaset", "ReplicationControllerController"),
     ("kmodel.controllers.deployment", "DeploymentController"),
+    ("kmodel.controllers.statefulset", "StatefulSetController"),
+    ("kmodel.controllers.daemonset", "DaemonSetController"),
+    ("kmodel.controllers.job", "JobController"),
+    ("kmodel.controllers.cronjob", "CronJobController"),
+    ("kmodel.controllers.ttlafterfinished", "TTLAfterFinishedController"),
+    ("kmodel.controllers.persistentvolume", "PersistentVolumeController"),
     ("kmodel.controllers.garbagecollector", "GarbageCollector"),
 )
 

@@ -11,6 +11,14 @@ from dataclasses import replace
 from typing import Any
 
 from kmodel.objects.kinds import APIObject
+from kmodel.objects.apps import (
+    DaemonSet,
+    RollingUpdateDaemonSet,
+    RollingUpdateStatefulSetStrategy,
+    StatefulSet,
+    StatefulSetPersistentVolumeClaimRetentionPolicy,
+)
+from kmodel.objects.batch import Job
 from kmodel.objects.workloads import Deployment, ReplicationController, RollingUpdateDeployment
 
 Defaulter = Callable[[Any], Any]
@@ -60,3 +68,58 @@ def _default_rc(rc: ReplicationController) -> ReplicationController:
     if labels and not rc.metadata.labels:
         rc = replace(rc, metadata=replace(rc.metadata, labels=labels))
     return rc
+
+
+@defaulter("StatefulSet")
+def _default_statefulset(sts: StatefulSet) -> StatefulSet:
+    spec = sts.spec
+    us = spec.update_strategy
+    if us.type == "RollingUpdate" and us.rolling_update is None:
+        # SetDefaults_StatefulSet: a RollingUpdate strategy gets partition 0.
+        spec = replace(spec, update_strategy=replace(us, rolling_update=RollingUpdateStatefulSetStrategy(partition=0)))
+    if spec.persistent_volume_claim_retention_policy is None:
+        # StatefulSetAutoDeletePVC (beta 1.27, GA 1.32): Retain / Retain.
+        spec = replace(spec, persistent_volume_claim_retention_policy=StatefulSetPersistentVolumeClaimRetentionPolicy())
+    return sts if spec is sts.spec else replace(sts, spec=spec)
+
+
+@defaulter("DaemonSet")
+def _default_daemonset(ds: DaemonSet) -> DaemonSet:
+    us = ds.spec.update_strategy
+    if us.type != "RollingUpdate":
+        return ds
+    ru = us.rolling_update or RollingUpdateDaemonSet()
+    # SetDefaults_DaemonSet: maxUnavailable 1, maxSurge 0 when unset.
+    ru = RollingUpdateDaemonSet(
+        max_unavailable=1 if ru.max_unavailable is None else ru.max_unavailable,
+        max_surge=0 if ru.max_surge is None else ru.max_surge,
+    )
+    if ru == us.rolling_update:
+        return ds
+    return replace(ds, spec=replace(ds.spec, update_strategy=replace(us, rolling_update=ru)))
+
+
+MAX_INT32 = 2**31 - 1
+
+
+@defaulter("Job")
+def _default_job(job: Job) -> Job:
+    """SetDefaults_Job: completions and parallelism, backoffLimit, completionMode, suspend."""
+    spec = job.spec
+    completions, parallelism = spec.completions, spec.parallelism
+    if completions is None and parallelism is None:
+        completions, parallelism = 1, 1
+    if parallelism is None:
+        parallelism = 1
+    backoff = spec.backoff_limit
+    if backoff is None:
+        backoff = MAX_INT32 if spec.backoff_limit_per_index is not None else 6
+    new = replace(
+        spec,
+        completions=completions,
+        parallelism=parallelism,
+        backoff_limit=backoff,
+        completion_mode=spec.completion_mode or "NonIndexed",
+        suspend=bool(spec.suspend),
+    )
+    return job if new == spec else replace(job, spec=new)

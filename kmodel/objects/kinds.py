@@ -80,12 +80,23 @@ def _register_builtin() -> None:
         KindInfo("ReplicationController", ("v1",), ReplicationController, tracks_generation=True, default_propagation="Orphan")
     )
     register_kind(KindInfo("Deployment", ("apps/v1",), Deployment, tracks_generation=True))
+    from kmodel.objects.apps import ControllerRevision, DaemonSet, StatefulSet
+    from kmodel.objects.batch import CronJob, Job
+    from kmodel.objects.storage import PersistentVolume, PersistentVolumeClaim, StorageClass
+
+    register_kind(KindInfo("StatefulSet", ("apps/v1",), StatefulSet, tracks_generation=True))
+    register_kind(KindInfo("DaemonSet", ("apps/v1",), DaemonSet, tracks_generation=True))
+    register_kind(KindInfo("ControllerRevision", ("apps/v1",), ControllerRevision, has_status=False, reset_status_on_create=False))
+    register_kind(KindInfo("Job", ("batch/v1",), Job, tracks_generation=True, default_propagation="Orphan"))
+    register_kind(KindInfo("CronJob", ("batch/v1",), CronJob, tracks_generation=True))
+    register_kind(KindInfo("PersistentVolumeClaim", ("v1",), PersistentVolumeClaim))
+    register_kind(KindInfo("PersistentVolume", ("v1",), PersistentVolume, namespaced=False))
+    register_kind(KindInfo("StorageClass", ("storage.k8s.io/v1",), StorageClass, namespaced=False, has_status=False, reset_status_on_create=False))
     for kind in ("ConfigMap", "Secret", "Service", "ServiceAccount", "Endpoints"):
         register_kind(KindInfo(kind, ("v1",), None, has_status=kind == "Service"))
     # pkg/registry/core/event/strategy.go: Events do not support garbage collection.
     register_kind(KindInfo("Event", ("v1",), None, has_status=False, default_propagation="Unsupported"))
     register_kind(KindInfo("Namespace", ("v1",), None, namespaced=False))
-    register_kind(KindInfo("ControllerRevision", ("apps/v1",), None, has_status=False))
     register_kind(KindInfo("PodDisruptionBudget", ("policy/v1",), None, tracks_generation=True))
 
 

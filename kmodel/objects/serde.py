@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kmodel.codec import Decoder, encode_dataclass, fields_of
+import dataclasses
+
+from kmodel.codec import Decoder, encode_dataclass, encode_value, fields_of
 from kmodel.errors import Location, ManifestError, Note
 from kmodel.frozen import EMPTY, FrozenDict, freeze, thaw
 from kmodel.objects.generic import GenericObject
@@ -74,7 +76,7 @@ def decode_object(
             if fi.name == "metadata":
                 continue
             if fi.key in data and data[fi.key] is not None:
-                values[fi.name] = dec.dataclass(fi.hint, data[fi.key], fi.key)
+                values[fi.name] = dec.value(fi.hint, fi.kind, data[fi.key], fi.key)
         for key in data:
             if key not in ("apiVersion", "kind", "metadata") and key not in {fi.key for fi in fields_of(info.cls)}:
                 dec.notes.append(Note(dec.loc(key), "field is not modelled by kmodel; dropped"))
@@ -108,7 +110,13 @@ def encode_object(obj: APIObject, epoch: datetime = DEFAULT_EPOCH) -> dict[str, 
     for fi in fields_of(type(obj)):
         if fi.name == "metadata":
             continue
-        out[fi.key] = encode_dataclass(getattr(obj, fi.name), epoch)
+        value = getattr(obj, fi.name)
+        if dataclasses.is_dataclass(value):
+            out[fi.key] = encode_dataclass(value, epoch)
+        else:
+            enc = encode_value(value, fi.kind, epoch)
+            if enc not in (None, "", [], {}):
+                out[fi.key] = enc
     return out
 
 
