@@ -9,7 +9,9 @@ from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from invariants.util import created
-from kmodel.actions import Deliver, Reconcile
+from kmodel import apiserver
+from kmodel.actions import Reconcile
+from kmodel.config import ModelConfig
 from kmodel.controllers import deployment_util as du
 from kmodel.objects.workloads import Deployment, ReplicaSet
 from kmodel.state import ClusterState
@@ -22,20 +24,28 @@ def _count_strategy(state: ClusterState, strategy: str) -> int:
 
 
 def deployment_of_step(prev: ClusterState, action: Any) -> Deployment | None:
-    """The Deployment a deployment-controller step acts on (as it was before the step), or None.
-
-    A step is a sync (`Reconcile`, requests applied at once) or, with asynchronous
-    delivery, the delivery of one of the controller's requests (keyed by the Deployment).
-    """
-    key: tuple[str, ...] | None = None
-    if isinstance(action, Reconcile) and action.controller == CONTROLLER:
-        key = (action.namespace, action.name)
-    elif isinstance(action, Deliver) and action.issuer == CONTROLLER:
-        key = next((f.key for f in prev.inflight if f.actor == CONTROLLER), None)
-    if key is None or len(key) != 2:
+    """The Deployment a deployment-controller sync acts on (as it was before the step), or None."""
+    if not (isinstance(action, Reconcile) and action.controller == CONTROLLER):
         return None
-    d: Deployment | None = prev.get("Deployment", key[0], key[1])
+    d: Deployment | None = prev.get("Deployment", action.namespace, action.name)
     return d
+
+
+def decided_state(prev: ClusterState, action: Any, nxt: ClusterState) -> ClusterState:
+    """The state a deployment-controller sync decided on: `nxt` when its requests were applied at
+    once; with asynchronous delivery, `prev` with the requests the sync queued applied to it.
+
+    The bounds are about the controller's decisions. A request delivered later lands in a
+    state the controller did not see (its view is stale, as with a lagging informer cache);
+    those deliveries are not checked here.
+    """
+    queued = [f.request for f in nxt.inflight[len(prev.inflight) :] if f.actor == CONTROLLER]
+    if not queued:
+        return nxt
+    tx = prev.edit()
+    for request in queued:
+        apiserver.apply(tx, request, ModelConfig())
+    return tx.commit()
 
 
 def comparable_sets(prev: ClusterState, nxt: ClusterState, d: Deployment) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
@@ -48,18 +58,20 @@ def comparable_sets(prev: ClusterState, nxt: ClusterState, d: Deployment) -> tup
     return [before[u] for u in keep if u in before], [after[u] for u in keep]
 
 
-def _rolling_step_without_scaling(prev: ClusterState, action: Any, nxt: ClusterState) -> Deployment | None:
-    """The RollingUpdate Deployment of a deployment-controller step that is not a scaling event
-    and does not change the Deployment's spec; None for any other step."""
+def _rolling_step_without_scaling(prev: ClusterState, action: Any, nxt: ClusterState) -> tuple[Deployment, ClusterState] | None:
+    """The RollingUpdate Deployment of a deployment-controller sync that is not a scaling event
+    and does not change the Deployment's spec, with the state the sync decided on; None for any
+    other step."""
     d = deployment_of_step(prev, action)
     if d is None or d.spec.strategy.type != "RollingUpdate":
         return None
-    after = nxt.get("Deployment", d.metadata.namespace, d.metadata.name)
+    decided = decided_state(prev, action, nxt)
+    after = decided.get("Deployment", d.metadata.namespace, d.metadata.name)
     if after is None or after.metadata.uid != d.metadata.uid or after.spec != d.spec:
         return None
     if du.is_scaling_event(d, prev.controlled_by(d.metadata.uid, "ReplicaSet")):
         return None
-    return d
+    return d, decided
 
 
 def _names(rss: Iterable[ReplicaSet]) -> tuple[str, ...]:
@@ -69,24 +81,28 @@ def _names(rss: Iterable[ReplicaSet]) -> tuple[str, ...]:
 @invariant(
     "deployment-surge-bound",
     Kind.TRANSITION,
-    """A step of the Deployment controller on a RollingUpdate Deployment that is not in a
+    """A sync of the Deployment controller on a RollingUpdate Deployment that is not in a
     scaling event (no active ReplicaSet has a desired-replicas annotation different from
     spec.replicas) and that leaves the Deployment's spec alone never raises Σ spec.replicas
-    of the Deployment's ReplicaSets above max(Σ before the step, replicas + maxSurge), with
+    of the Deployment's ReplicaSets above max(Σ before the sync, replicas + maxSurge), with
     maxSurge resolved against replicas and rounded up. The sums are over the same sets on
-    both sides (those controlled before and after, plus sets the step created), so adopting
+    both sides (those controlled before and after, plus sets the sync created), so adopting
     or releasing a set does not count as scaling. Proportional scaling on a scaling event is
-    excluded: it distributes a new size and is checked by its own tests.""",
+    excluded: it distributes a new size and is checked by its own tests. The check is on the
+    sync's decision (with asynchronous delivery, its requests applied to the state it read):
+    a request delivered into a later state acts on a stale view, which the controller — it
+    keeps no expectations — does not guard against.""",
     subjects=lambda s: _count_strategy(s, "RollingUpdate"),
     source="spec §6.3, §6.6, §6.12 (S: Σ spec.replicas ≤ replicas + maxSurge); rolling.go reconcileNewReplicaSet, "
     "deployment_util.go NewRSNewReplicas, ResolveFenceposts",
     tags=("deployment",),
 )
 def deployment_surge_bound(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
-    d = _rolling_step_without_scaling(prev, action, nxt)
-    if d is None:
+    step = _rolling_step_without_scaling(prev, action, nxt)
+    if step is None:
         return
-    before, after = comparable_sets(prev, nxt, d)
+    d, decided = step
+    before, after = comparable_sets(prev, decided, d)
     total_before, total_after = du.replica_count(before), du.replica_count(after)
     bound = d.spec.replicas + du.max_surge(d)
     if total_after > max(total_before, bound):
@@ -112,27 +128,29 @@ def reported_excess(rss: Iterable[ReplicaSet]) -> int:
 @invariant(
     "deployment-unavailability-bound",
     Kind.TRANSITION,
-    """A step of the Deployment controller never itself takes availability below
+    """A sync of the Deployment controller never itself takes availability below
     replicas − maxUnavailable. Precisely: for a RollingUpdate Deployment outside a scaling
-    event and with its spec unchanged by the step, let A = Σ min(spec.replicas,
+    event and with its spec unchanged by the sync, let A = Σ min(spec.replicas,
     status.availableReplicas) over its ReplicaSets (the same sets before and after, as for
     the surge bound), minAvailable = replicas − maxUnavailable (rounded down, 1 if both
     fence posts are 0, capped at replicas), and E = Σ max(0, availableReplicas −
-    spec.replicas) before the step. Then A after ≥ min(minAvailable, A before) − E. The
+    spec.replicas) before the sync. Then A after ≥ min(minAvailable, A before) − E. The
     controller only changes spec.replicas, so A can only fall by scale-downs; E is the slack
     upstream itself takes: it budgets with Σ status.availableReplicas, which still counts
     pods of a set whose scale-down its ReplicaSet controller has not carried out yet (with
-    settled statuses E = 0 and the bound is exact).""",
+    settled statuses E = 0 and the bound is exact). As for the surge bound, the sync's
+    decision is checked, not a late delivery of its requests.""",
     subjects=lambda s: _count_strategy(s, "RollingUpdate"),
     source="spec §6.6, §6.12 (S: never itself reduces available replicas below replicas − maxUnavailable); rolling.go "
     "reconcileOldReplicaSets, cleanupUnhealthyReplicas, scaleDownOldReplicaSetsForRollingUpdate; deployment_util.go MaxUnavailable",
     tags=("deployment",),
 )
 def deployment_unavailability_bound(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
-    d = _rolling_step_without_scaling(prev, action, nxt)
-    if d is None:
+    step = _rolling_step_without_scaling(prev, action, nxt)
+    if step is None:
         return
-    before, after = comparable_sets(prev, nxt, d)
+    d, decided = step
+    before, after = comparable_sets(prev, decided, d)
     a_before, a_after = entitled_availability(before), entitled_availability(after)
     minimum = du.min_available(d)
     excess = reported_excess(before)

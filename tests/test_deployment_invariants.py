@@ -4,12 +4,15 @@ deliberately broken controller plugged in with Model().with_actor(...)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+import pytest
 
 from invariants.deployment import comparable_sets, deployment_of_step
 from invariants.registry import Invariant, Violation, select
 from kmodel.actions import Action, AddNode, Apply, Reconcile, Scale, SetImage
+from kmodel.config import ModelConfig
 from kmodel.controllers import deployment_util as du
 from kmodel.controllers.deployment import DeploymentController, SyncContext
 from kmodel.model import Model
@@ -74,8 +77,24 @@ def invariant(name: str) -> Invariant:
     return inv
 
 
-def deployment_steps(trace: Sequence[Step]) -> list[Step]:
-    """Steps of the deployment controller that changed some ReplicaSet's spec.replicas."""
+@dataclass
+class SyncStep:
+    """A deployment-controller sync that resized the Deployment's ReplicaSets."""
+
+    prev: ClusterState
+    action: Action
+    nxt: ClusterState
+    d: Any
+    before: list[ReplicaSet]
+    after: list[ReplicaSet]
+
+    @property
+    def scaling_event(self) -> bool:
+        return du.is_scaling_event(self.d, self.before)
+
+
+def deployment_steps(trace: Sequence[Step]) -> list[SyncStep]:
+    """Syncs of the deployment controller that changed Σ spec.replicas or the set of ReplicaSets."""
     out = []
     for prev, a, nxt in trace:
         d = deployment_of_step(prev, a)
@@ -83,7 +102,7 @@ def deployment_steps(trace: Sequence[Step]) -> list[Step]:
             continue
         before, after = comparable_sets(prev, nxt, d)
         if du.replica_count(before) != du.replica_count(after) or len(before) != len(after):
-            out.append((prev, a, nxt))
+            out.append(SyncStep(prev, a, nxt, d, before, after))
     return out
 
 
@@ -104,11 +123,7 @@ def test_surge_bound_holds_and_is_reached_by_the_reference_controller() -> None:
     inv = invariant("deployment-surge-bound")
     assert violations(inv, trace) == []
     # not vacuous: some controller step takes Σ spec.replicas exactly to replicas + maxSurge
-    reached = [
-        (prev, nxt) for prev, a, nxt in deployment_steps(trace)
-        if du.replica_count(comparable_sets(prev, nxt, deployment_of_step(prev, a))[1])
-        == deployment_of_step(prev, a).spec.replicas + du.max_surge(deployment_of_step(prev, a))
-    ]
+    reached = [st for st in deployment_steps(trace) if du.replica_count(st.after) == st.d.spec.replicas + du.max_surge(st.d)]
     assert reached
     assert inv.subjects(trace[-1][2]) == 1
 
@@ -121,40 +136,45 @@ class IgnoresMaxSurge(DeploymentController):
         return scaled
 
 
-def test_surge_bound_catches_a_controller_that_ignores_max_surge() -> None:
-    trace = steps(Model().with_actor(IgnoresMaxSurge()), deployment(5, ROLLING), SetImage("Deployment", NS, "web", "nginx:2"))
+@pytest.mark.parametrize("delivery", ["atomic", "async"])
+def test_surge_bound_catches_a_controller_that_ignores_max_surge(delivery: str) -> None:
+    model = Model(ModelConfig(delivery=delivery)).with_actor(IgnoresMaxSurge())
+    trace = steps(model, deployment(5, ROLLING), SetImage("Deployment", NS, "web", "nginx:2"))
     found = violations(invariant("deployment-surge-bound"), trace)
     assert found
     assert "Deployment default/web" in found[0].objects and any(o.startswith("ReplicaSet default/web-") for o in found[0].objects)
     assert "above 7" in found[0].message
 
 
-def test_surge_bound_ignores_scaling_events() -> None:
-    """Proportional scaling on a scaling event may legitimately grow Σ past the old bound."""
+def test_surge_bound_is_not_applied_to_scaling_events() -> None:
+    """Proportional scaling on a scaling event distributes the new size (spec §6.8); the surge
+    bound leaves those syncs to it — which still end within the new replicas + maxSurge."""
     trace = rolling_trace(Model())
-    scaling = [
-        (prev, a, nxt) for prev, a, nxt in deployment_steps(trace)
-        if du.is_scaling_event(deployment_of_step(prev, a), prev.list("ReplicaSet"))
-    ]
+    scaling = [st for st in deployment_steps(trace) if st.scaling_event]
     assert scaling  # the Scale to 8 produced one
     inv = invariant("deployment-surge-bound")
-    for prev, a, nxt in scaling:
-        assert inv.violations(prev, a, nxt) == []
+    broken_total = [replace(rs, spec=replace(rs.spec, replicas=rs.spec.replicas + 10)) for rs in scaling[0].after]
+    assert inv.violations(scaling[0].prev, scaling[0].action, _with_objects(scaling[0].nxt, *broken_total)) == []
+    for st in scaling:
+        assert du.replica_count(st.after) <= st.d.spec.replicas + du.max_surge(st.d)
 
 
 # ---- deployment-unavailability-bound ------------------------------------------------------------
+
+
+def test_bounds_hold_with_asynchronous_delivery() -> None:
+    """With requests in flight, the bounds are checked on each sync's decision."""
+    trace = rolling_trace(Model(ModelConfig(delivery="async")))
+    assert any(nxt.inflight for _, _, nxt in trace)
+    assert violations(invariant("deployment-surge-bound"), trace) == []
+    assert violations(invariant("deployment-unavailability-bound"), trace) == []
 
 
 def test_unavailability_bound_holds_for_the_reference_controller() -> None:
     trace = rolling_trace(Model())
     assert violations(invariant("deployment-unavailability-bound"), trace) == []
     # not vacuous: old ReplicaSets were scaled down by the controller outside scaling events
-    downs = [
-        1 for prev, a, nxt in deployment_steps(trace)
-        if not du.is_scaling_event(deployment_of_step(prev, a), prev.list("ReplicaSet"))
-        and du.replica_count(comparable_sets(prev, nxt, deployment_of_step(prev, a))[1])
-        < du.replica_count(comparable_sets(prev, nxt, deployment_of_step(prev, a))[0])
-    ]
+    downs = [st for st in deployment_steps(trace) if not st.scaling_event and du.replica_count(st.after) < du.replica_count(st.before)]
     assert len(downs) >= 2
 
 
@@ -183,10 +203,9 @@ def test_unavailability_bound_catches_a_controller_that_scales_old_sets_to_zero(
 def test_unavailability_bound_allows_removing_unavailable_replicas() -> None:
     """Scaling an old set down to its available replicas loses no availability (cleanupUnhealthyReplicas)."""
     trace = rolling_trace(Model())
-    prev, a, nxt = deployment_steps(trace)[1]
-    d = deployment_of_step(prev, a)
-    before, _ = comparable_sets(prev, nxt, d)
-    old = max(before, key=lambda rs: rs.spec.replicas)
+    st = deployment_steps(trace)[1]
+    prev, a = st.prev, st.action
+    old = max(st.before, key=lambda rs: rs.spec.replicas)
     unhealthy = replace(old, status=replace(old.status, available_replicas=old.spec.replicas - 2))
     shrunk = replace(unhealthy, spec=replace(unhealthy.spec, replicas=unhealthy.spec.replicas - 2))
     prev2 = _with_objects(prev, unhealthy)
@@ -215,7 +234,7 @@ def test_recreate_no_overlap_holds_for_the_reference_controller() -> None:
     assert violations(inv, trace) == []
     assert inv.subjects(trace[-1][2]) == 1
     # not vacuous: pods of a second and a third ReplicaSet were created after old ones existed
-    owners = {p.metadata.controller_ref().uid for _, _, nxt in trace for p in nxt.pods(NS)}
+    owners = {ref.uid for _, _, nxt in trace for p in nxt.pods(NS) if (ref := p.metadata.controller_ref()) is not None}
     assert len(owners) == 3
 
 
