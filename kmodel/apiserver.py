@@ -220,6 +220,9 @@ def _update(tx: Tx, req: Update) -> Outcome:
         )
         if old_meta.deletion_timestamp is not None and not set(new_meta.finalizers) <= set(old_meta.finalizers):
             return Outcome("Invalid: metadata.finalizers: no new finalizers can be added if the object is being deleted")
+        if sum(1 for r in new_meta.owner_references if r.controller) > 1:
+            # ValidateObjectMetaUpdate validates the new metadata like a create (ValidateOwnerReferences)
+            return Outcome("Invalid: metadata.ownerReferences: only one reference can have Controller set to true")
         new = apply_defaults(replace(obj, metadata=new_meta))
         if info.has_status and hasattr(existing, "status"):
             new = replace(new, status=existing.status)
