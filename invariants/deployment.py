@@ -185,9 +185,11 @@ def _recreate_owner(state: ClusterState, pod: Any) -> tuple[ReplicaSet, Deployme
     TRANSITION invariant because it is about the moment pods are created: as a state
     property ("old and new pods never coexist") it would also flag states the controller
     cannot prevent and does not cause, such as a running ReplicaSet a user creates with
-    matching labels, which the Deployment adopts and only then scales down. (Adopting such a
-    set while the new set replaces a failed pod can still trip this check; upstream does not
-    guard that case either.)""",
+    matching labels, which the Deployment adopts and only then scales down. Upstream itself
+    breaks this in two corner cases the check reports: pausing a Recreate Deployment while its
+    old pods terminate makes the paused sync (sync.go scale, FindActiveOrLatest) scale an
+    existing new set — e.g. an earlier revision rolled back to — straight to spec.replicas;
+    and adopting a running orphan set while the new set replaces a failed pod.""",
     subjects=lambda s: _count_strategy(s, "Recreate"),
     source="spec §6.7, §6.12 (S: the new RS is never scaled above 0 while an old pod is non-terminal); "
     "recreate.go rolloutRecreate, oldPodsRunning",

@@ -11,10 +11,11 @@ import pytest
 
 from invariants.deployment import comparable_sets, deployment_of_step
 from invariants.registry import Invariant, Violation, select
-from kmodel.actions import Action, AddNode, Apply, Reconcile, Scale, SetImage
+from kmodel.actions import Action, AddNode, Apply, Patch, Reconcile, Scale, SetImage
 from kmodel.config import ModelConfig
 from kmodel.controllers import deployment_util as du
 from kmodel.controllers.deployment import DeploymentController, SyncContext
+from kmodel.frozen import freeze
 from kmodel.model import Model
 from kmodel.objects.serde import decode_object
 from kmodel.objects.workloads import ReplicaSet
@@ -270,3 +271,40 @@ def test_steps_are_attributed_to_the_deployment_they_sync() -> None:
             assert d is not None and d.metadata.name == a.name
         else:
             assert d is None
+
+
+def step_until(model: Model, state: ClusterState, action: Action, done: Any, limit: int = 5) -> ClusterState:
+    """Take `action` until `done(state)` (each step must change the state)."""
+    for _ in range(limit):
+        if done(state):
+            return state
+        nxt = model.step(state, action)
+        assert nxt is not state, f"{action.describe()} has nothing to do"
+        state = nxt
+    assert done(state)
+    return state
+
+
+def test_recreate_no_overlap_finds_upstream_scaling_up_while_paused() -> None:
+    """A finding, faithful to upstream: pausing a Recreate Deployment while its old pods are still
+    terminating runs `sync` → `scale`, whose "no active ReplicaSet" branch scales the new set
+    (here an earlier revision being rolled back to) up to spec.replicas without waiting for the
+    old pods (sync.go scale / FindActiveOrLatest is not strategy-aware)."""
+    m = Model()
+    web = deployment(2, RECREATE)
+    trace = steps(m, web, SetImage("Deployment", NS, "web", "nginx:2"))
+    state = trace[-1][2]
+    rs1, rs2 = du.by_revision(state.list("ReplicaSet"))
+    state = m.step(state, SetImage("Deployment", NS, "web", "nginx:1"))  # roll back to rs1's template
+    sync = Reconcile("deployment", NS, "web")
+    state = step_until(m, state, sync, lambda s: s.get_ref(rs2.ref).spec.replicas == 0)
+    state = m.step(state, Reconcile("replicaset", NS, rs2.metadata.name))  # rs2's pods start terminating
+    terminating = [p for p in state.pods(NS) if p.metadata.deletion_timestamp is not None and not p.terminal]
+    assert len(terminating) == 2
+    # unpaused, the reference controller waits for them
+    assert m.step(m.step(state, sync), sync).get_ref(rs1.ref).spec.replicas == 0
+    state = m.step(state, Patch("Deployment", NS, "web", freeze({"spec": {"paused": True}})))
+    state = step_until(m, state, sync, lambda s: s.get_ref(rs1.ref).spec.replicas == 2)
+    creating = Reconcile("replicaset", NS, rs1.metadata.name)
+    found = invariant("recreate-no-overlap").violations(state, creating, m.step(state, creating))
+    assert len(found) == 2 and all(str(p.ref) in found[0].objects for p in terminating)
