@@ -166,6 +166,8 @@ def _create(tx: Tx, obj: Any, config: ModelConfig) -> Outcome:
         deletion_grace_period_seconds=None,
     )
     obj = apply_defaults(replace(obj, metadata=meta))
+    if obj.kind == "DaemonSet":
+        obj = daemonset_template_generation(obj, None)
     hook = CREATE_HOOKS.get(obj.kind)
     if hook is not None:
         obj = hook(obj)
@@ -190,6 +192,26 @@ def _default_tolerations(tolerations: tuple[Toleration, ...], config: ModelConfi
     if not covers(TAINT_UNREACHABLE):
         out.append(Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect="NoExecute", toleration_seconds=secs))
     return tuple(out)
+
+
+def daemonset_template_generation(ds: Any, old: Any) -> Any:
+    """spec.templateGeneration of a DaemonSet, which apps/v1 carries in the
+    `deprecated.daemonset.template.generation` annotation (apps/v1 conversion.go):
+    at least 1 on create, kept on update, +1 when spec.template changes
+    (registry/apps/daemonset/strategy.go PrepareForCreate, PrepareForUpdate).
+    An unparseable value (which the real API rejects) is treated as absent."""
+    key = "deprecated.daemonset.template.generation"
+    if old is None:
+        raw = ds.metadata.annotations.get(key, "")
+        gen = max(int(raw), 1) if raw.lstrip("-").isdigit() else 1
+    else:
+        raw = old.metadata.annotations.get(key, "")
+        gen = int(raw) if raw.lstrip("-").isdigit() else 0
+        if ds.spec.template != old.spec.template:
+            gen += 1
+    if ds.metadata.annotations.get(key) == str(gen):
+        return ds
+    return replace(ds, metadata=replace(ds.metadata, annotations=ds.metadata.annotations.set(key, str(gen))))
 
 
 def _update(tx: Tx, req: Update) -> Outcome:
@@ -224,6 +246,8 @@ def _update(tx: Tx, req: Update) -> Outcome:
             # ValidateObjectMetaUpdate validates the new metadata like a create (ValidateOwnerReferences)
             return Outcome("Invalid: metadata.ownerReferences: only one reference can have Controller set to true")
         new = apply_defaults(replace(obj, metadata=new_meta))
+        if new.kind == "DaemonSet":
+            new = daemonset_template_generation(new, existing)
         if info.has_status and hasattr(existing, "status"):
             new = replace(new, status=existing.status)
         if isinstance(existing, Pod) and existing.spec.node_name and new.spec.node_name != existing.spec.node_name:
