@@ -507,19 +507,48 @@ def observed_changes(path: Path) -> list[tuple[str, int]]:
     return out
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="shared samples not present")
-def test_replay_of_the_recorded_rollout_matches_the_real_replica_set_sequence() -> None:
-    """web.yaml applied, scaled 3 → 5 → 2, image changed: the model's (RS, spec.replicas)
-    sequence equals the one recorded from a real control plane."""
-    expected = observed_changes(SAMPLE / "replicasets.jsonl")
+def replay_recorded_rollout() -> tuple[Run, str]:
+    """web.yaml applied, scaled 3 → 5 → 2, image changed — the user actions of the recording."""
     (web,) = load_file(SAMPLE / "web.yaml").objects
+    ns = web.metadata.namespace
     m = Model()
-    state = cluster(m, nodes=3)
-    r = run(m, state, Apply((web,)), Scale("Deployment", web.metadata.namespace, "web", 5),
-            Scale("Deployment", web.metadata.namespace, "web", 2), SetImage("Deployment", web.metadata.namespace, "web", "nginx:1.20"))
+    r = run(m, cluster(m, nodes=3), Apply((web,)), Scale("Deployment", ns, "web", 5), Scale("Deployment", ns, "web", 2),
+            SetImage("Deployment", ns, "web", "nginx:1.20"))
+    return r, ns
+
+
+needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="shared samples not present")
+
+
+@needs_sample
+def test_replay_of_the_recorded_rollout_matches_the_real_replica_set_sequence() -> None:
+    """The model's (RS, spec.replicas) sequence equals the one recorded from a real control plane."""
+    expected = observed_changes(SAMPLE / "replicasets.jsonl")
+    r, _ = replay_recorded_rollout()
     names: dict[str, str] = {}
     for s in r.states:
         for rs in du.by_creation(s.list("ReplicaSet")):
             names.setdefault(rs.metadata.uid, "old" if not names else "new")
     assert rs_changes(r, names) == expected
     assert expected == [("old", 3), ("old", 5), ("old", 2), ("new", 1), ("old", 1), ("new", 2), ("old", 0)]
+
+
+@needs_sample
+def test_replay_of_the_recorded_rollout_matches_the_real_condition_sequence() -> None:
+    """The Deployment's conditions (types, statuses, reasons, in list order) go through the same
+    sequence of distinct values as in the recording."""
+
+    def distinct(seq: list[tuple[tuple[str, str, str], ...]]) -> list[tuple[tuple[str, str, str], ...]]:
+        return [x for i, x in enumerate(seq) if i == 0 or seq[i - 1] != x]
+
+    recorded = [
+        tuple((c["type"], c["status"], c["reason"]) for c in json.loads(line)["object"].get("status", {}).get("conditions", []))
+        for line in (SAMPLE / "deployments.jsonl").read_text().splitlines()
+    ]
+    r, ns = replay_recorded_rollout()
+    modelled = [
+        tuple((c.type, c.status, c.reason) for c in d.status.conditions)
+        for s in r.states if (d := s.get("Deployment", ns, "web")) is not None
+    ]
+    assert distinct(modelled) == distinct(recorded)
+    assert len(distinct(recorded)) == 10
