@@ -74,13 +74,18 @@ class Checker:
             out.extend(self._run(inv, state, state))
         return out
 
-    def transition_(self, prev: ClusterState, action: Any, nxt: ClusterState) -> list[Violation]:
-        """TRANSITION invariants over one step, then ALWAYS invariants on the new state."""
+    def edge(self, prev: ClusterState, action: Any, nxt: ClusterState) -> list[Violation]:
+        """TRANSITION invariants over one step (counted in the statistics)."""
         self.stats.transitions += 1
         self.stats.actions[action_label(action)] += 1
         out: list[Violation] = []
         for inv in self.transition:
             out.extend(self._run(inv, prev, prev, action, nxt))
+        return out
+
+    def transition_(self, prev: ClusterState, action: Any, nxt: ClusterState) -> list[Violation]:
+        """TRANSITION invariants over one step, then ALWAYS invariants on the new state."""
+        out = self.edge(prev, action, nxt)
         if nxt is not prev:
             out.extend(self.state(nxt))
         return out

@@ -50,13 +50,23 @@ def explore(
     out: Path = typer.Option(Path("reports"), "--out", help="Directory for reports."),
     run_name: str | None = typer.Option(None, "--run-name", help="Report sub-directory (default: <scenario>-seed<seed>)."),
     profile: str | None = typer.Option(None, "--profile", help="Budget preset: ci, dev or thorough (overrides --examples/--steps)."),
+    exhaustive: bool = typer.Option(False, "--exhaustive", help="Explore every interleaving within the scenario's declared scope (breadth-first)."),
+    max_depth: int | None = typer.Option(None, "--max-depth", help="Exhaustive: depth bound."),
+    max_states: int | None = typer.Option(None, "--max-states", help="Exhaustive: distinct-state budget."),
+    horizon: int | None = typer.Option(None, "--horizon", help="Exhaustive: model seconds the clock may advance."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Exhaustive: worker processes."),
+    no_symmetry: bool = typer.Option(False, "--no-symmetry", help="Exhaustive: disable symmetry reduction."),
+    no_graph: bool = typer.Option(False, "--no-graph", help="Exhaustive: keep fingerprints only (no state graph, no livelock analysis)."),
 ) -> None:
-    """Explore random interleavings from a scenario and write reports/<run>/."""
+    """Explore interleavings from a scenario (random with Hypothesis, or --exhaustive) and write reports/<run>/."""
     from kmodel.explore import ExploreOptions, default_scenario, main_progress
     from kmodel.explore import explore as run_explore
     from kmodel.profiles import PROFILES
     from kmodel.scenario import load_scenario
 
+    if exhaustive:
+        _explore_exhaustive(scenario, max_depth, max_states, horizon, workers, not no_symmetry, not no_graph, invariants, controllers, out, run_name)
+        return
     try:
         if profile is not None:
             if profile not in PROFILES:
@@ -90,6 +100,36 @@ def explore(
         typer.echo(r.counterexample.message, err=True)
         typer.echo(f"replay with: {r.counterexample.replay_command}", err=True)
     raise typer.Exit(EXIT_VIOLATION if r.status == "violated" else 130 if r.status == "interrupted" else 0)
+
+
+def _explore_exhaustive(
+    scenario: Path | None, max_depth: int | None, max_states: int | None, horizon: int | None, workers: int,
+    symmetry: bool, graph: bool, invariants: str | None, controllers: str | None, out: Path, run_name: str | None,
+) -> None:
+    from kmodel.exhaustive_run import ExhaustiveOptions, run_exhaustive
+    from kmodel.explore import default_scenario
+    from kmodel.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario) if scenario is not None else default_scenario()
+        report, directory, _ = run_exhaustive(
+            ExhaustiveOptions(
+                scenario=sc, max_depth=max_depth, max_states=max_states, horizon=horizon, workers=workers, symmetry=symmetry,
+                graph=graph, invariants=_split(invariants), controllers=_split(controllers), out_dir=out, run_name=run_name,
+                command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]), progress=True,
+            )
+        )
+    except KModelError as e:
+        _fail(str(e))
+    except KeyError as e:
+        _fail(str(e.args[0]) if e.args else str(e))
+    s = report.stats
+    typer.echo(f"{report.status.upper()}: {s.get('distinct states')} distinct states, {s.get('transitions')} transitions, depth {s.get('depth')}, "
+               f"complete: {s.get('complete')}; report in {directory}/report.md", err=True)
+    if report.counterexample is not None:
+        typer.echo(report.counterexample.message, err=True)
+        typer.echo(f"replay with: {report.counterexample.replay_command}", err=True)
+    raise typer.Exit(EXIT_VIOLATION if report.status == "violated" else 130 if report.status == "interrupted" else 0)
 
 
 @app.command()

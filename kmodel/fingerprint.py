@@ -14,7 +14,7 @@ from hashlib import blake2b
 from typing import Any
 
 MASK = (1 << 64) - 1
-_EXCLUDED = frozenset({"_fp", "resource_version"})
+_EXCLUDED = frozenset({"_fp", "_sym", "resource_version"})
 
 
 @functools.cache
@@ -78,4 +78,27 @@ def object_hash(obj: Any) -> int:
     if h == 0:
         h = stable_hash(obj) or 1
         object.__setattr__(obj, "_fp", h)
+    return h
+
+
+def mix(*values: int) -> int:
+    """Combine 64-bit integers into one (order-sensitive; splitmix64-style finaliser)."""
+    h = 0x9E3779B97F4A7C15
+    for v in values:
+        h = ((h ^ (v & MASK)) * 0xBF58476D1CE4E5B9) & MASK
+        h ^= h >> 31
+    return h
+
+
+_STRINGS: dict[str, int] = {}
+
+
+def string_hash(s: str) -> int:
+    """A cached stable hash of a short string (names, aliases)."""
+    h = _STRINGS.get(s)
+    if h is None:
+        if len(_STRINGS) > 100_000:
+            _STRINGS.clear()
+        h = int.from_bytes(blake2b(s.encode(), digest_size=8).digest(), "little")
+        _STRINGS[s] = h
     return h

@@ -105,6 +105,12 @@ class Model:
         self._cache_size = cache_size
         self.transitions = 0
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle without the successor cache (models are sent to worker processes)."""
+        d = dict(self.__dict__)
+        d["_cache"] = OrderedDict()
+        return d
+
     # ---- configuration -------------------------------------------------------------
     def with_actor(self, actor: Actor) -> Model:
         """A copy of the model with `actor` replacing the actor of the same name (or added)."""

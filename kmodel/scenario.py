@@ -101,12 +101,28 @@ Step = Action | SettleStep | ExpectStep
 
 @dataclass
 class ExploreSettings:
-    """What `kmodel explore` may do from the scenario's final state."""
+    """What `kmodel explore` may do from the scenario's final state.
+
+    For the Hypothesis engine: the fault kinds, the fault budget, whether random user
+    actions are drawn. For the exhaustive engine (`--exhaustive`) the scope is exact:
+    the `script` of user actions happens in order, interleaved with everything else;
+    faults are bounded by `maxFaults` (node failures/removals) and `maxExits`
+    (container exits, with `exitCodes`); time advances to the next timer up to
+    `horizon` seconds after the scenario's end; `maxDepth` and `maxStates` bound the
+    search.
+    """
 
     faults: tuple[str, ...] = ("fail", "recover", "remove", "add", "exit")
     max_faults: int = 2
     user_actions: bool = True
     invariants: tuple[str, ...] | None = None
+    script: tuple[Any, ...] = ()
+    max_exits: int = 0
+    exit_codes: tuple[int, ...] = (1,)
+    horizon: int | None = None
+    max_depth: int | None = None
+    max_states: int | None = 100_000
+    add_nodes: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -325,11 +341,30 @@ def parse_scenario(data: Any, source: str = "<scenario>", base: Path | None = No
     ex = data.get("explore") or {}
     if not isinstance(ex, dict):
         raise ScenarioError(f"{source}: explore: expected a mapping")
+    known = {"faults", "maxFaults", "userActions", "invariants", "script", "maxExits", "exitCodes", "horizon", "maxDepth", "maxStates", "addNodes"}
+    unknown_ex = set(ex) - known
+    if unknown_ex:
+        raise ScenarioError(f"{source}: explore: unknown field(s) {', '.join(sorted(unknown_ex))}; known: {', '.join(sorted(known))}")
+    script_raw = ex.get("script") or []
+    if not isinstance(script_raw, list):
+        raise ScenarioError(f"{source}: explore.script: expected a list of steps")
+    script = tuple(parser.step(s, i) for i, s in enumerate(script_raw))
+    for i, st in enumerate(script):
+        if not isinstance(st, Action) or st.category not in ("user", "fault"):
+            raise ScenarioError(f"{source}: explore.script[{i}]: only user actions and faults can be scripted")
+    add_nodes = tuple(node_from_shorthand(n, f"{source}: explore.addNodes[{i}]") for i, n in enumerate(ex.get("addNodes") or []))
     explore = ExploreSettings(
         faults=tuple(ex.get("faults", ExploreSettings.faults)),
         max_faults=int(ex.get("maxFaults", ExploreSettings.max_faults)),
         user_actions=bool(ex.get("userActions", True)),
         invariants=tuple(ex["invariants"]) if "invariants" in ex else None,
+        script=script,
+        max_exits=int(ex.get("maxExits", 0)),
+        exit_codes=tuple(int(c) for c in ex.get("exitCodes", [1])),
+        horizon=parse_duration(ex["horizon"], f"{source}: explore.horizon") if "horizon" in ex else None,
+        max_depth=int(ex["maxDepth"]) if "maxDepth" in ex else None,
+        max_states=int(ex.get("maxStates", 100_000)),
+        add_nodes=add_nodes,
     )
     bad = set(explore.faults) - {"fail", "recover", "remove", "add", "exit"}
     if bad:

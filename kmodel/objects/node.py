@@ -42,6 +42,7 @@ class NodeStatus:
     allocatable: FrozenDict[str, int] = field(default=EMPTY, metadata={"kind": "quantities"})
     conditions: tuple[Condition, ...] = ()
     extra: FrozenDict[str, object] = field(default=EMPTY, metadata={"kind": "extra"})
+    _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
     INERT: ClassVar[frozenset[str]] = frozenset(
         {"addresses", "daemonEndpoints", "nodeInfo", "images", "volumesInUse", "volumesAttached", "phase", "config", "runtimeHandlers", "features"}
@@ -56,6 +57,7 @@ class Node:
     spec: NodeSpec = NodeSpec()
     status: NodeStatus = NodeStatus()
     _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
+    _sym: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
     kind: ClassVar[str] = "Node"
     api_version: ClassVar[str] = "v1"

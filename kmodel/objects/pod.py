@@ -99,6 +99,7 @@ class PodSpec:
     volumes: tuple[Volume, ...] = ()
     extra: FrozenDict[str, object] = field(default=EMPTY, metadata={"kind": "extra"})
     _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
+    _sym: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
     INERT: ClassVar[frozenset[str]] = frozenset(
         {
@@ -201,6 +202,7 @@ class PodStatus:
     start_time: int | None = field(default=None, metadata={"kind": "time"})
     nominated_node_name: str = ""
     extra: FrozenDict[str, object] = field(default=EMPTY, metadata={"kind": "extra"})
+    _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
     INERT: ClassVar[frozenset[str]] = frozenset(
         {"hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "ephemeralContainerStatuses", "resize", "resourceClaimStatuses", "observedGeneration"}
@@ -215,6 +217,7 @@ class Pod:
     spec: PodSpec = PodSpec()
     status: PodStatus = PodStatus()
     _fp: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
+    _sym: int = field(default=0, init=False, compare=False, repr=False, metadata={"kind": "skip"})
 
     kind: ClassVar[str] = "Pod"
     api_version: ClassVar[str] = "v1"
