@@ -11,11 +11,17 @@ One sync of a DaemonSet, as syncDaemonSet does it:
    the status is written (observedGeneration untouched);
 4. manage: per node, `podsShouldBeOnNode` from `NodeShouldRunDaemonPod`; unscheduled
    pods whose node is gone are deleted; at most 250 creations and 250 deletions;
-5. if manage issued nothing (its expectations are then satisfied at once), the
-   RollingUpdate step (maxSurge = 0: delete old pods within maxUnavailable; maxSurge > 0:
-   create new pods within maxSurge, delete old ones once the new is available);
+5. once manage's creations and deletions are observed (expectations), the RollingUpdate
+   step (maxSurge = 0: delete old pods within maxUnavailable; maxSurge > 0: create new
+   pods within maxSurge, delete old ones once the new is available);
 6. history cleanup (revisions no live pod uses, oldest first, beyond revisionHistoryLimit);
-7. status computed from the pods as the sync saw them.
+7. status computed from the pods as the sync then sees them.
+
+With atomic delivery the controller observes its own writes at once (as the upstream
+unit tests' fake pod control does: it updates the informer store and the expectations),
+so steps 5–7 read the state after the earlier steps' writes; with asynchronous delivery
+they read the state before them, and step 5 is skipped while manage's requests are in
+flight.
 
 Which nodes run a daemon pod (`node_should_run`): the template's nodeName, nodeSelector
 and required node affinity must match; then every NoSchedule/NoExecute taint must be
@@ -54,9 +60,7 @@ each later version the behaviour its .0 release shipped; the default is the newe
 
 Deliberate abstractions: upstream iterates nodes and the pod map in informer/map
 order (random); the model takes nodes in name order, so one representative order of
-the candidates is followed. A rolling update runs in a sync only when manage issued
-no request (upstream: when the informer has already observed them, which it usually
-has not). Slow-start batching is not modelled (model creations do not fail); events
+the candidates is followed. Slow-start batching is not modelled (model creations do not fail); events
 are not modelled; hash values differ from a real cluster's (see deployment_util
 compute_hash).
 """
@@ -64,8 +68,8 @@ compute_hash).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kmodel import apiserver
@@ -109,6 +113,7 @@ _NO_SCHEDULE_OR_EXECUTE = frozenset({"NoSchedule", "NoExecute"})
 _NO_EXECUTE = frozenset({"NoExecute"})
 
 Backoffs = FrozenDict[str, tuple[int, int]]  # key → (current back-off, last update)
+FencePosts = Callable[[DaemonSet, int], tuple[int, int]]  # (set, desired) → (maxSurge, maxUnavailable)
 
 
 # ---- which nodes run a daemon pod ------------------------------------------------------
@@ -452,14 +457,34 @@ def prune_backoffs(backoffs: Backoffs, now: int) -> Backoffs:
 
 @dataclass
 class SyncView:
-    """What one sync reads: the set, the nodes, its claimed pods by node, the current hash."""
+    """What one sync reads: the set, the nodes with their (shouldRun,
+    shouldContinueRunning), its claimed pods by node, the current hash."""
 
     ds: DaemonSet
     nodes: list[Node]
+    eligibility: dict[str, tuple[bool, bool]]
     by_node: dict[str, list[Pod]]
     hash: str
     generation: int | None
     now: int
+    pods: list[Pod] = field(default_factory=list)
+
+    def should_run(self, node: str) -> bool:
+        """shouldRun for an existing node (False for a node that does not exist)."""
+        return self.eligibility.get(node, (False, False))[0]
+
+
+def desired_node_counts(view: SyncView, fence_posts: FencePosts | None = None) -> tuple[int, int, int, dict[str, list[Pod]]]:
+    """updatedDesiredNodeCounts: (maxSurge, maxUnavailable, desiredNumberScheduled, the
+    pod map with an empty entry for every node that should run the daemon but has no pod)."""
+    by_node = {n: list(ps) for n, ps in view.by_node.items()}
+    desired = 0
+    for node in view.nodes:
+        if view.should_run(node.name):
+            desired += 1
+            by_node.setdefault(node.name, [])
+    max_surge, max_unavailable = (fence_posts or max_surge_and_unavailable)(view.ds, desired)
+    return max_surge, max_unavailable, desired, by_node
 
 
 class DaemonSetController(KindReconciler):
@@ -478,25 +503,47 @@ class DaemonSetController(KindReconciler):
         requests.extend(history.requests)
         if history.stop:
             return requests
-        view = SyncView(ds, state.nodes(), nodes_to_daemon_pods(claimed), history.hash, template_generation(ds), state.clock)
         key = (ds.metadata.namespace, ds.metadata.name)
         if not expectations_satisfied(state, self.name, key, config):
-            requests.extend(self.status_requests(view, update_observed_generation=False))
+            # only status; observedGeneration stays, the generation was not processed
+            requests.extend(self.status_requests(self.view(state, ds, history.hash), update_observed_generation=False))
             return requests
+        seen = observe(state, requests, config)
         backoffs: Backoffs = state.recall(self.name, EMPTY)
-        managed, new_backoffs = self.manage(view, backoffs)
+        managed, new_backoffs = self.manage(self.view(seen, ds, history.hash), backoffs)
         requests.extend(managed)
+        seen = observe(seen, managed, config)
         rolled_ok = True
-        if not managed and ds.spec.update_strategy.type == "RollingUpdate":
-            # expectations set by an empty manage are satisfied at once
-            rolled, rolled_ok = self.rolling_update(view, config)
+        # updateDaemonSet: the rolling update runs once manage's creations and deletions
+        # are observed (expectations): at once with atomic delivery, not while in flight
+        if ds.spec.update_strategy.type == "RollingUpdate" and (config.delivery == "atomic" or not managed):
+            rolled, rolled_ok = self.rolling_update(self.view(seen, ds, history.hash), config)
             requests.extend(rolled)
+            seen = observe(seen, rolled, config)
         if rolled_ok:
-            requests.extend(cleanup_history(ds, history.old, claimed))
-        requests.extend(self.status_requests(view, update_observed_generation=True))
+            cleanup = cleanup_history(ds, history.old, self.view(seen, ds, history.hash).pods)
+            requests.extend(cleanup)
+            seen = observe(seen, cleanup, config)
+        requests.extend(self.status_requests(self.view(seen, ds, history.hash), update_observed_generation=True))
         if new_backoffs != backoffs:
             requests.append(apiserver.Remember(self.name, prune_backoffs(new_backoffs, state.clock) or None))
         return requests
+
+    def view(self, state: ClusterState, ds: DaemonSet, hash_: str) -> SyncView:
+        """What a sync step reads from the (informer) state: nodes, eligibility, claimed pods."""
+        pods, _ = claim(ds, ds.spec.selector, state.pods(ds.metadata.namespace))
+        nodes = state.nodes()
+        eligibility = {n.name: self.should_run(n, ds) for n in nodes}
+        return SyncView(ds, nodes, eligibility, nodes_to_daemon_pods(pods), hash_, template_generation(ds), state.clock, pods)
+
+    # ---- decisions a deliberately broken variant may override ----------------------------
+    def should_run(self, node: Node, ds: DaemonSet) -> tuple[bool, bool]:
+        """NodeShouldRunDaemonPod for this controller."""
+        return node_should_run(node, ds)
+
+    def fence_posts(self, ds: DaemonSet, desired: int) -> tuple[int, int]:
+        """(maxSurge, maxUnavailable) over the desired node count."""
+        return max_surge_and_unavailable(ds, desired)
 
     # ---- manage ----------------------------------------------------------------------------
     def manage(self, view: SyncView, backoffs: Backoffs) -> tuple[list[apiserver.Request], Backoffs]:
@@ -513,7 +560,7 @@ class DaemonSetController(KindReconciler):
     def pods_should_be_on_node(self, view: SyncView, node: Node, backoffs: Backoffs) -> tuple[list[str], list[Pod], Backoffs]:
         """podsShouldBeOnNode: the node needing a pod and the pods to delete on it."""
         ds = view.ds
-        should_run, should_continue = node_should_run(node, ds)
+        should_run, should_continue = view.eligibility[node.name]
         pods = view.by_node.get(node.name, [])
         if should_run and not pods:
             return [node.name], [], backoffs
@@ -565,15 +612,8 @@ class DaemonSetController(KindReconciler):
     # ---- rolling update --------------------------------------------------------------------
     def rolling_update(self, view: SyncView, config: ModelConfig) -> tuple[list[apiserver.Request], bool]:
         """rollingUpdate: the requests, and False when the update failed (no cleanup then)."""
-        ds = view.ds
-        by_node = {n: list(ps) for n, ps in view.by_node.items()}
-        desired = 0
-        for node in view.nodes:
-            if node_should_run(node, ds)[0]:
-                desired += 1
-                by_node.setdefault(node.name, [])
         try:
-            max_surge, max_unavailable = max_surge_and_unavailable(ds, desired)
+            max_surge, max_unavailable, desired, by_node = desired_node_counts(view, self.fence_posts)
         except IntOrPercentError:
             return [], False
         if max_surge == 0:
@@ -617,7 +657,6 @@ class DaemonSetController(KindReconciler):
         unavailable, else up to maxSurge at a time) and delete an old pod once the new
         one is available."""
         sunset = config.at_least("1.29")  # PR #119317: nodes that no longer should run
-        nodes = {n.name: n for n in view.nodes}
         to_delete: list[Pod] = []
         should_not_run: list[Pod] = []
         candidates: list[str] = []
@@ -641,10 +680,9 @@ class DaemonSetController(KindReconciler):
                     to_delete.append(old)
                 continue
             if sunset:
-                node = nodes.get(name)
-                if node is None:
+                if name not in view.eligibility:
                     return [], False  # nodeLister.Get fails: the rolling update errors out
-                if not node_should_run(node, view.ds)[0]:
+                if not view.should_run(name):
                     (to_delete if not self._available(view, old) else should_not_run).append(old)
                     continue
             if not self._available(view, old):
@@ -691,6 +729,19 @@ class DaemonSetController(KindReconciler):
                     if in_backoff(backoffs, key, state.clock):
                         delay, last = backoffs[key]
                         yield last + delay
+
+
+def observe(state: ClusterState, requests: Sequence[apiserver.Request], config: ModelConfig) -> ClusterState:
+    """The controller's view after issuing `requests`: with atomic delivery they are applied
+    and observed at once (as upstream's unit tests assume: the fake pod control updates
+    the informer store and the expectations); in flight they are not seen yet."""
+    if config.delivery != "atomic" or not requests:
+        return state
+    tx = state.edit()
+    for r in requests:
+        if not isinstance(r, apiserver.Remember):
+            apiserver.apply(tx, r, config)
+    return tx.commit()
 
 
 def unscheduled_pods_without_node(nodes: Sequence[Node], by_node: dict[str, list[Pod]]) -> list[Pod]:
@@ -740,7 +791,7 @@ def calculate_status(view: SyncView) -> DaemonSetStatus:
     ds = view.ds
     desired = current = misscheduled = ready = available = updated = 0
     for node in view.nodes:
-        should_run, _ = node_should_run(node, ds)
+        should_run = view.should_run(node.name)
         pods = view.by_node.get(node.name, [])
         if not should_run:
             if pods:
