@@ -35,6 +35,12 @@ class CheckStats:
     states: set[int] = field(default_factory=set)
     transitions: int = 0
     quiescent_states: int = 0
+    progress: list[tuple[int, int]] = field(default_factory=list)
+
+    def sample(self, every: int = 200) -> None:
+        """Record (transitions, distinct states) every `every` transitions."""
+        if self.transitions % every == 0:
+            self.progress.append((self.transitions, len(self.states)))
 
     def merge(self, other: CheckStats) -> None:
         """Add another run's counts to these."""
@@ -78,6 +84,7 @@ class Checker:
         """TRANSITION invariants over one step (counted in the statistics)."""
         self.stats.transitions += 1
         self.stats.actions[action_label(action)] += 1
+        self.stats.sample()
         out: list[Violation] = []
         for inv in self.transition:
             out.extend(self._run(inv, prev, prev, action, nxt))

@@ -57,6 +57,7 @@ def explore(
     workers: int = typer.Option(1, "--workers", min=1, help="Exhaustive: worker processes."),
     no_symmetry: bool = typer.Option(False, "--no-symmetry", help="Exhaustive: disable symmetry reduction."),
     no_graph: bool = typer.Option(False, "--no-graph", help="Exhaustive: keep fingerprints only (no state graph, no livelock analysis)."),
+    coverage: bool = typer.Option(True, "--coverage/--no-coverage", help="Report which lines and branches of each actor the run exercised."),
 ) -> None:
     """Explore interleavings from a scenario (random with Hypothesis, or --exhaustive) and write reports/<run>/."""
     from kmodel.explore import ExploreOptions, default_scenario, main_progress
@@ -65,7 +66,7 @@ def explore(
     from kmodel.scenario import load_scenario
 
     if exhaustive:
-        _explore_exhaustive(scenario, max_depth, max_states, horizon, workers, not no_symmetry, not no_graph, invariants, controllers, out, run_name)
+        _explore_exhaustive(scenario, max_depth, max_states, horizon, workers, not no_symmetry, not no_graph, invariants, controllers, out, run_name, coverage)
         return
     try:
         if profile is not None:
@@ -85,6 +86,7 @@ def explore(
             run_name=run_name,
             command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             progress=main_progress(examples),
+            coverage=coverage,
         )
         outcome = run_explore(opts)
     except KModelError as e:
@@ -104,7 +106,7 @@ def explore(
 
 def _explore_exhaustive(
     scenario: Path | None, max_depth: int | None, max_states: int | None, horizon: int | None, workers: int,
-    symmetry: bool, graph: bool, invariants: str | None, controllers: str | None, out: Path, run_name: str | None,
+    symmetry: bool, graph: bool, invariants: str | None, controllers: str | None, out: Path, run_name: str | None, coverage: bool,
 ) -> None:
     from kmodel.exhaustive_run import ExhaustiveOptions, run_exhaustive
     from kmodel.explore import default_scenario
@@ -116,7 +118,7 @@ def _explore_exhaustive(
             ExhaustiveOptions(
                 scenario=sc, max_depth=max_depth, max_states=max_states, horizon=horizon, workers=workers, symmetry=symmetry,
                 graph=graph, invariants=_split(invariants), controllers=_split(controllers), out_dir=out, run_name=run_name,
-                command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]), progress=True,
+                command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]), progress=True, coverage=coverage,
             )
         )
     except KModelError as e:

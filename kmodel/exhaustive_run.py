@@ -11,9 +11,9 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from invariants.registry import select
 from kmodel.actors import Actor
@@ -45,6 +45,7 @@ class ExhaustiveOptions:
     command: str = ""
     actor_overrides: Sequence[Actor] = ()
     progress: bool = False
+    coverage: bool = False
 
 
 def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, ExhaustiveResult | None]:
@@ -74,11 +75,17 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
         max_states=opts.max_states if opts.max_states is not None else ex.max_states,
     )
 
+    series: list[tuple[int, int]] = []
+    show = opts.progress and sys.stderr.isatty()
+
     def progress(depth: int, states: int, transitions: int) -> None:
-        sys.stderr.write(f"\r  depth {depth}: {states} distinct states, {transitions} transitions")
-        sys.stderr.flush()
+        series.append((transitions, states))
+        if show:
+            sys.stderr.write(f"\r  depth {depth}: {states} distinct states, {transitions} transitions")
+            sys.stderr.flush()
 
     started = time.monotonic()
+    coverage_results: dict = {}
     result: ExhaustiveResult | None = None
     violations = list(setup.violations)
     status = "violated" if violations else "passed"
@@ -87,15 +94,17 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
     message = ""
     if not violations:
         try:
-            result = explore_exhaustive(
-                model, start, invs, bounds, symmetry=opts.symmetry, workers=opts.workers, graph=opts.graph,
-                progress=progress if opts.progress and sys.stderr.isatty() else None,
-            )
+            from kmodel.report.coverage_probe import measure
+
+            with measure(opts.coverage and opts.workers == 1) as coverage_results:
+                result = explore_exhaustive(
+                    model, start, invs, bounds, symmetry=opts.symmetry, workers=opts.workers, graph=opts.graph, progress=progress,
+                )
         except KeyboardInterrupt:
             status = "interrupted"
             notes.append("interrupted by the user")
         if result is not None:
-            if opts.progress and sys.stderr.isatty():
+            if show:
                 sys.stderr.write("\n")
             if result.findings:
                 f = result.findings[0]
@@ -157,6 +166,8 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
         invariants=_invariant_results(invs, stats, violations),
         counterexample=counterexample,
         notes=notes,
+        coverage=coverage_results,
+        progress=series,
         timing={"seconds": round(elapsed, 3), **({"distinct states per second": round(result.states_per_second, 1), "workers": result.workers} if result else {})},
     )
     write_report(report, directory)

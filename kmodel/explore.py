@@ -58,6 +58,7 @@ class ExploreOptions:
     command: str = ""
     actor_overrides: Sequence[Actor] = ()
     progress: Callable[[int, int], None] | None = None
+    coverage: bool = False
 
 
 @dataclass
@@ -136,6 +137,10 @@ def explore(opts: ExploreOptions) -> ExploreOutcome:
     status = "passed"
     examples_run = 0
 
+    from kmodel.report.coverage_probe import measure
+
+    probe = measure(opts.coverage)
+    coverage_results = probe.__enter__()
     setup = run_scenario(scenario, invariants=invs, model=model)
     stats.merge(setup.checker.stats)
     notes.extend(f"scenario expectation failed: {f}" for f in setup.failures)
@@ -190,6 +195,7 @@ def explore(opts: ExploreOptions) -> ExploreOutcome:
             status = "interrupted"
             notes.append("interrupted by the user; the report holds what was found so far")
 
+    probe.__exit__(None, None, None)
     counterexample = None
     if violations:
         steps = base_steps + [EXPLORE_SETTLE if s is SETTLE else s for s in recorded]
@@ -236,6 +242,8 @@ def explore(opts: ExploreOptions) -> ExploreOutcome:
         invariants=_invariant_results(invs, stats, violations),
         counterexample=counterexample,
         notes=notes,
+        coverage=coverage_results,
+        progress=stats.progress + [(stats.transitions, len(stats.states))],
         timing={"seconds": round(elapsed, 3), "transitions per second": round(stats.transitions / elapsed, 1) if elapsed > 0 else 0.0},
     )
     write_report(report, directory)

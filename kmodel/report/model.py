@@ -59,6 +59,10 @@ class RunReport:
     invariants: list[InvariantResult] = field(default_factory=list)
     counterexample: Counterexample | None = None
     notes: list[str] = field(default_factory=list)
+    # per actor module: {"lines": "87%", "branches": "75%", "missing_lines": [...]}
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (transitions, distinct states) samples: exploration progress, deterministic
+    progress: list[tuple[int, int]] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self, *, with_timing: bool = True) -> dict[str, Any]:

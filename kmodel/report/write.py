@@ -69,6 +69,13 @@ def render_markdown(report: RunReport) -> str:
             out.append(f"- {v}")
         if inv.violations:
             out.append("")
+    if r.coverage:
+        out += ["## Controller coverage", "", "Lines and branches of each actor's module that the run executed.", ""]
+        out += ["| actor module | lines | branches | first lines never run |", "|---|---|---|---|"]
+        for mod, cov in r.coverage.items():
+            missing = ", ".join(str(x) for x in cov.get("missing_lines", [])[:10])
+            out.append(f"| {mod} | {cov.get('lines')} | {cov.get('branches')} | {missing} |")
+        out.append("")
     if r.action_mix:
         out += ["## Action mix", "", "| action | count |", "|---|---|"]
         for k, v in sorted(r.action_mix.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -104,8 +111,11 @@ def render_junit(report: RunReport) -> str:
 
 
 def write_report(report: RunReport, directory: Path) -> list[Path]:
-    """Write report.md, report.json, junit.xml (and timing.json) into `directory`."""
+    """Write report.html, report.md, report.json, junit.xml (and timing.json) into `directory`."""
+    from kmodel.report.html import render_html
+
     files = {
+        "report.html": render_html(report),
         "report.md": render_markdown(report),
         "report.json": render_json(report),
         "junit.xml": render_junit(report),
