@@ -16,7 +16,7 @@ that reaches Succeeded or Failed stops counting on its node at once, even while 
 object remains; a terminating pod still counts (it is only skipped by PodTopologySpread).
 
 Deliberate abstractions: preemption, scoring beyond the tie-break order above, NodePorts,
-volume filters, namespaceSelector and matchLabelKeys of affinity/spread terms, and the
+volume filters other than VolumeBinding, namespaceSelector and matchLabelKeys of affinity/spread terms, and the
 nodeAffinityPolicy/nodeTaintsPolicy of spread constraints (their defaults, Honor and
 Ignore, are applied) are not modelled.
 """
@@ -99,7 +99,24 @@ def filter_failures(state: ClusterState, pod: Pod, node: Node) -> list[str]:
     if untolerated_taints(node.spec.taints, spec.tolerations, _FILTER_EFFECTS):
         failures.append("TaintToleration")
     failures.extend(_inter_pod_failures(state, pod, node))
+    failures.extend(volume_binding_failures(state, pod, node))
     return failures
+
+
+# ---- VolumeBinding ---------------------------------------------------------------------
+# volumebinding/volume_binding.go PreFilter/Filter: claims must exist, not be Lost or
+# terminating, Immediate claims must be bound, bound volumes' nodeAffinity must admit the
+# node, WaitForFirstConsumer claims need a matching volume or a provisioner. The matching
+# rules live with the PV controller (kmodel/controllers/persistentvolume.py).
+
+
+def volume_binding_failures(state: ClusterState, pod: Pod, node: Node) -> list[str]:
+    """The VolumeBinding filter's failure reasons for `pod` on `node` (none without claims)."""
+    if not any(v.persistent_volume_claim is not None for v in pod.spec.volumes):
+        return []
+    from kmodel.controllers.persistentvolume import pod_volume_failures
+
+    return pod_volume_failures(state, pod, node)
 
 
 def _topology_value(state: ClusterState, node_name: str, key: str) -> str | None:
