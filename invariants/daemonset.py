@@ -32,6 +32,7 @@ from kmodel.intstr import IntOrPercentError
 from kmodel.objects.apps import DaemonSet
 from kmodel.objects.node import TAINT_NOT_READY, TAINT_UNREACHABLE
 from kmodel.objects.pod import Pod, is_pod_available
+from kmodel.objects.selectors import Taint, Toleration
 from kmodel.scheduler import filter_failures
 from kmodel.state import ClusterState
 
@@ -227,12 +228,21 @@ def _is_daemon_pod(pod: Pod) -> bool:
     return ref is not None and ref.kind == "DaemonSet"
 
 
-def _overrides_toleration(pod: Pod) -> bool:
-    """The template itself tolerates not-ready/unreachable NoExecute for a limited time
-    with a toleration the controller does not replace (another operator or value)."""
+def _overrides_toleration(state: ClusterState, pod: Pod) -> bool:
+    """The pod's DaemonSet template itself tolerates not-ready/unreachable NoExecute for a
+    limited time, with a toleration the controller does not replace (another operator or
+    value). Tolerations the API server's DefaultTolerationSeconds adds do not count."""
+    ds = owner_set(state, pod)
+    if ds is None:
+        return False
+    problems = [Taint(key=k, effect="NoExecute") for k in sorted(_NODE_PROBLEM_TAINTS)]
+
+    def replaced(t: Toleration) -> bool:  # AddOrUpdateTolerationInPodSpec matches key, effect, operator, value
+        return t.key in _NODE_PROBLEM_TAINTS and t.effect == "NoExecute" and t.operator == "Exists" and not t.value
+
     return any(
-        t.toleration_seconds is not None and t.effect in ("NoExecute", "") and (not t.key or t.key in _NODE_PROBLEM_TAINTS)
-        for t in pod.spec.tolerations
+        t.toleration_seconds is not None and not replaced(t) and any(t.tolerates(x) for x in problems)
+        for t in ds.spec.template.spec.tolerations
     )
 
 
@@ -253,7 +263,7 @@ def not_taint_evicted(prev: ClusterState, action: Any, nxt: ClusterState) -> Ite
         return
     for pod in started_deletion(prev, nxt, "Pod"):
         ref = pod.metadata.controller_ref()
-        if ref is None or ref.kind != "DaemonSet" or _overrides_toleration(pod):
+        if ref is None or ref.kind != "DaemonSet" or _overrides_toleration(prev, pod):
             continue
         node = prev.get("Node", "", pod.spec.node_name) if pod.spec.node_name else None
         taints = no_execute_taints(node) if node is not None else []
