@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kmodel import apiserver
 from kmodel.actions import Action, AddNode, Apply, Patch, Reconcile, Scale, SetImage
 from kmodel.config import ModelConfig
 from kmodel.controllers import deployment_util as du
@@ -17,7 +18,7 @@ from kmodel.controllers.deployment import DeploymentController
 from kmodel.frozen import FrozenDict, freeze
 from kmodel.manifests import load_file
 from kmodel.model import Model
-from kmodel.objects.meta import ObjectMeta, OwnerReference, find_condition
+from kmodel.objects.meta import Condition, ObjectMeta, OwnerReference, find_condition
 from kmodel.objects.selectors import LabelSelector
 from kmodel.objects.serde import decode_object
 from kmodel.objects.workloads import ReplicaSet, ReplicaSetSpec, ReplicaSetStatus
@@ -482,11 +483,58 @@ def test_orphan_replica_set_with_the_same_template_is_adopted_not_duplicated() -
     m = Model()
     d = deployment(2)
     orphan = replica_set("web-manual", "web", 2, "nginx:1")
-    state = settle(m, cluster(m, orphan))
-    state = settle(m, m.step(state, Apply((d,))))
-    (rs,) = replica_sets(state)
+    r = run(m, settle(m, cluster(m, orphan)), Apply((d,)))
+    (rs,) = replica_sets(r.final)
     assert rs.metadata.name == "web-manual" and rs.metadata.annotations[du.REVISION] == "1"
-    assert state.get("Deployment", NS, "web").status.available_replicas == 2
+    assert r.final.get("Deployment", NS, "web").status.available_replicas == 2
+    # the first Progressing condition records that an existing set was found, not created
+    first = next(c for s in r.states if (c := progressing(s)) is not None)
+    assert first.reason == du.FOUND_NEW_RS
+
+
+def sync_requests(state: ClusterState) -> list[Any]:
+    return list(DeploymentController().requests(state, Reconcile("deployment", NS, "web"), ModelConfig()))
+
+
+def test_replica_failure_is_copied_from_the_new_set_and_removed_with_it() -> None:
+    m = Model()
+    state = settle(m, cluster(m, deployment(2)))
+    (rs,) = replica_sets(state)
+    failure = Condition("ReplicaFailure", "True", reason="FailedCreate", message="quota", last_transition_time=3)
+    failing = replace(rs, status=replace(rs.status, conditions=(failure,)))
+    after = m.step(with_objects(state, failing), Reconcile("deployment", NS, "web"))
+    cond = find_condition(after.get("Deployment", NS, "web").status.conditions, du.REPLICA_FAILURE)
+    assert cond is not None and (cond.status, cond.reason, cond.last_update_time) == ("True", "FailedCreate", 3)
+    healed = m.step(with_objects(after, rs), Reconcile("deployment", NS, "web"))
+    assert find_condition(healed.get("Deployment", NS, "web").status.conditions, du.REPLICA_FAILURE) is None
+
+
+def test_deployment_being_deleted_only_gets_status() -> None:
+    m = Model()
+    state = settle(m, cluster(m, deployment(2)))
+    d = state.get("Deployment", NS, "web")
+    deleting = with_image(replace(d, metadata=replace(d.metadata, deletion_timestamp=state.clock, finalizers=("foregroundDeletion",))), "x")
+    reqs = sync_requests(with_objects(state, deleting))
+    assert not any(isinstance(q, apiserver.Create) for q in reqs)
+    assert all(isinstance(q, apiserver.Update) and q.obj.kind == "Deployment" for q in reqs)
+    assert reqs and reqs[-1].obj.status.updated_replicas == 0  # the status no longer counts the old template's set
+
+
+def test_selector_selecting_everything_only_bumps_observed_generation() -> None:
+    m = Model()
+    state = settle(m, cluster(m, deployment(2)))
+    d = state.get("Deployment", NS, "web")
+    everything = replace(d, spec=replace(d.spec, selector=LabelSelector()), metadata=replace(d.metadata, generation=d.metadata.generation + 1))
+    reqs = sync_requests(with_objects(state, everything))
+    assert len(reqs) == 1 and reqs[0].status and reqs[0].obj.status.observed_generation == everything.metadata.generation
+    assert sync_requests(with_objects(state, replace(everything, status=reqs[0].obj.status))) == []
+
+
+def with_objects(state: ClusterState, *objs: Any) -> ClusterState:
+    tx = state.edit()
+    for o in objs:
+        tx.put(o)
+    return tx.commit()
 
 
 # ---- a real cluster's trace -------------------------------------------------------------------

@@ -29,9 +29,9 @@ from kmodel.config import ModelConfig
 from kmodel.controllers import deployment_util as du
 from kmodel.controllers.common import claim, controller_ref
 from kmodel.frozen import FrozenDict
-from kmodel.objects.meta import ObjectMeta, ObjRef, find_condition
+from kmodel.objects.meta import Condition, ObjectMeta, ObjRef, find_condition
 from kmodel.objects.pod import FAILED, SUCCEEDED, Pod
-from kmodel.objects.workloads import Deployment, ReplicaSet, ReplicaSetSpec
+from kmodel.objects.workloads import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec
 from kmodel.state import ClusterState, Tx
 
 
@@ -521,7 +521,7 @@ class DeploymentController(KindReconciler):
             ctx.client.delete(rs.ref)
 
     # ---- status ------------------------------------------------------------------------------
-    def set_condition(self, ctx: SyncContext, cond: Any) -> None:
+    def set_condition(self, ctx: SyncContext, cond: Condition) -> None:
         """SetDeploymentCondition on the in-memory Deployment."""
         conds = du.set_deployment_condition(ctx.d.status.conditions, cond)
         ctx.d = replace(ctx.d, status=replace(ctx.d.status, conditions=conds))
@@ -580,7 +580,9 @@ class DeploymentController(KindReconciler):
         ctx.d = replace(d, status=status)
         self.write_status(ctx)
 
-    def progressing_conditions(self, ctx: SyncContext, status: Any, current: Any, new_rs: ReplicaSet | None) -> Any:
+    def progressing_conditions(
+        self, ctx: SyncContext, status: DeploymentStatus, current: Condition | None, new_rs: ReplicaSet | None
+    ) -> tuple[Condition, ...]:
         """The Progressing condition of syncRolloutStatus: NewReplicaSetAvailable when complete;
         ReplicaSetUpdated with a fresh lastUpdateTime on progress; ProgressDeadlineExceeded on timeout."""
         d = ctx.d
