@@ -101,7 +101,9 @@ def _blocked_by_scheduler(state: ClusterState, pods: list[Pod], node: Any) -> bo
     (minReadySeconds) and — with the RollingUpdate strategy — of the set's current
     revision. Nodes whose pending daemon pod the default scheduler cannot place
     (insufficient resources or pod slots, which the DaemonSet controller does not
-    consider) and sets being deleted are exempt.""",
+    consider) are exempt, and while such a pod exists the rollout may rightly be stuck
+    within maxUnavailable, so the revision is not required then; sets being deleted are
+    exempt.""",
     subjects=_count_sets,
     source="spec §8.5, §8.6, §14 LIV-DS; daemon_controller.go podsShouldBeOnNode, update.go rollingUpdate",
     tags=("daemonset",),
@@ -121,6 +123,8 @@ def _one_per_node(state: ClusterState, ds: DaemonSet) -> Iterator[Violation]:
         return
     generation = template_generation(ds)
     by_node = active_pods_by_node(state, ds)
+    nodes = {n.name: n for n in state.nodes()}
+    stuck = any(_blocked_by_scheduler(state, pods, nodes[n]) for n, pods in by_node.items() if n in nodes)
     for node in state.nodes():
         if not node_should_run(node, ds)[0] or node.ready_status() != "True" or node.name in state.env.down_nodes:
             continue
@@ -136,7 +140,7 @@ def _one_per_node(state: ClusterState, ds: DaemonSet) -> Iterator[Violation]:
         pod = pods[0]
         if not is_pod_available(pod, ds.spec.min_ready_seconds, state.clock):
             yield Violation("daemonset-one-per-node", f"pod {pod.ref} of {ds.ref} on {node.name} is not available", (str(ds.ref), str(pod.ref)))
-        if rolling and hash_ is not None and not is_pod_updated(pod, hash_, generation):
+        if rolling and not stuck and hash_ is not None and not is_pod_updated(pod, hash_, generation):
             yield Violation(
                 "daemonset-one-per-node",
                 f"pod {pod.ref} of {ds.ref} on {node.name} is not of the current revision {hash_}",
