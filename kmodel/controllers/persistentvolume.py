@@ -229,7 +229,8 @@ def can_provision(sc: StorageClass | None) -> bool:
 def default_class(state: ClusterState) -> StorageClass | None:
     """GetDefaultClass: the newest class annotated as the default (ties by name)."""
     defaults = [
-        c for c in state.list("StorageClass")
+        c
+        for c in state.list("StorageClass")
         if c.metadata.annotations.get(ANN_DEFAULT_CLASS) == "true" or c.metadata.annotations.get(ANN_BETA_DEFAULT_CLASS) == "true"
     ]
     if not defaults:
