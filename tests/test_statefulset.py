@@ -270,7 +270,8 @@ def test_update_claim_owner_ref_for_set_and_pod(case: str, when_scaled: str, whe
 
 
 @pytest.mark.parametrize(
-    "name,parent,ordinal", [("web-0", "web", 0), ("web-12", "web", 12), ("my-web-3", "my-web", 3), ("web", "", -1), ("web-a", "", -1), ("web-99999999999", "web", -1)]
+    "name,parent,ordinal",
+    [("web-0", "web", 0), ("web-12", "web", 12), ("my-web-3", "my-web", 3), ("web", "", -1), ("web-a", "", -1), ("web-99999999999", "web", -1)],
 )
 def test_parent_and_ordinal(name: str, parent: str, ordinal: int) -> None:
     # getParentNameAndOrdinal: `(.*)-([0-9]+)$`, int32 ordinals
@@ -326,7 +327,9 @@ def test_parallel_creates_in_slow_start_batches_and_stops_after_a_failed_batch()
     # slowStartBatch(1, 5): batches [web-0], [web-1, web-2], [web-3, web-4]; web-1's name is
     # taken by a pod of another owner, so its create fails and the third batch never runs
     model = controller_model()
-    squatter = obj({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": NS, "labels": {"app": "other"}}, "spec": {"containers": [{"name": "c"}]}})
+    squatter = obj(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": NS, "labels": {"app": "other"}}, "spec": {"containers": [{"name": "c"}]}}
+    )
     state = sync(model, start(model, squatter, statefulset(5, claims=False, policy="Parallel"), settle=False))
     assert names(state) == ["web-0", "web-1", "web-2"]
     assert state.get("Pod", NS, "web-1").metadata.labels == {"app": "other"}
@@ -342,7 +345,13 @@ def test_ordered_scale_down_deletes_highest_first_one_at_a_time() -> None:
 
     def record(prev: ClusterState, action: Any, nxt: ClusterState) -> None:
         if isinstance(action, Reconcile) and action.controller == "statefulset":
-            deleted = [p.metadata.name for p in prev.pods(NS) if p.metadata.deletion_timestamp is None and (q := nxt.get("Pod", NS, p.metadata.name)) is not None and q.metadata.deletion_timestamp is not None]
+            deleted = [
+                p.metadata.name
+                for p in prev.pods(NS)
+                if p.metadata.deletion_timestamp is None
+                and (q := nxt.get("Pod", NS, p.metadata.name)) is not None
+                and q.metadata.deletion_timestamp is not None
+            ]
             if deleted:
                 seen.append((",".join(deleted), [p.metadata.name for p in prev.pods(NS)]))
 
