@@ -12,6 +12,7 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from kmodel.frozen import FrozenDict
+from kmodel.objects.apps import DaemonSet, DaemonSetSpec, DaemonSetUpdateStrategy, RollingUpdateDaemonSet
 from kmodel.objects.meta import ObjectMeta
 from kmodel.objects.node import Node, NodeSpec, NodeStatus
 from kmodel.objects.pod import Container, PodSpec, PodTemplateSpec, ResourceRequirements, TemplateMeta
@@ -152,3 +153,31 @@ def workload_sets(draw: st.DrawFn, max_workloads: int = 2) -> list[object]:
 def with_replicas(obj: object, replicas: int) -> object:
     """A copy of a workload with another replica count."""
     return replace(obj, spec=replace(obj.spec, replicas=replicas))  # type: ignore[attr-defined, type-var]
+
+
+@st.composite
+def daemon_sets(draw: st.DrawFn, name: str = "ds") -> DaemonSet:
+    """A valid apps/v1 DaemonSet: RollingUpdate with valid maxSurge/maxUnavailable (not both
+    0), or OnDelete; sometimes hostNetwork, and the template tolerations and nodeSelector
+    of `pod_templates`."""
+    template = draw(pod_templates(name))
+    if draw(st.booleans()):
+        template = replace(template, spec=replace(template.spec, host_network=True))
+    if draw(st.integers(0, 3)) == 0:
+        strategy = DaemonSetUpdateStrategy(type="OnDelete")
+    else:
+        surges: st.SearchStrategy[int | str] = st.sampled_from([0, 0, 1, "50%"])
+        unavailables: st.SearchStrategy[int | str] = st.sampled_from([0, 1, 2, "50%"])
+        surge = draw(surges)
+        unavailable = draw(unavailables)
+        if surge in (0, "0%") and unavailable in (0, "0%"):
+            unavailable = 1
+        strategy = DaemonSetUpdateStrategy(type="RollingUpdate", rolling_update=RollingUpdateDaemonSet(max_unavailable=unavailable, max_surge=surge))
+    spec = DaemonSetSpec(
+        selector=LabelSelector(match_labels=FrozenDict({"app": name})),
+        template=template,
+        update_strategy=strategy,
+        min_ready_seconds=draw(st.sampled_from([0, 0, 10])),
+        revision_history_limit=draw(st.sampled_from([0, 1, 10])),
+    )
+    return DaemonSet(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)

@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kmodel import apiserver
 from kmodel.actions import AddNode, Apply, Cordon, DeleteObject, FailNode, LabelNode, Reconcile, RemoveNode, SetImage, TaintNode
@@ -30,6 +32,7 @@ from kmodel.model import Model
 from kmodel.objects.pod import FAILED
 from kmodel.objects.selectors import Toleration
 from kmodel.state import ClusterState, empty_state
+from kmodel.strategies import daemon_sets, node_sets
 from tests.builders import node, obj
 
 NS = "default"
@@ -534,3 +537,29 @@ class TestFailedPodBackoff:
             delays.append(b["k"][0])
         assert delays[:4] == [1, 2, 4, 8] and delays[-1] == BACKOFF_MAX
         assert next_backoff(b, "k", 11 + 2 * BACKOFF_MAX + 1)["k"][0] == 1, "forgotten after twice the maximum"
+
+
+# ---- property: any valid DaemonSet on any small cluster ----------------------------------------
+
+
+@given(ds=daemon_sets(), nodes=node_sets(max_nodes=3), image=st.sampled_from(["agent:9", "nginx:1.25"]))
+def test_any_daemonset_settles_with_every_invariant_held(ds: Any, nodes: list[Any], image: str) -> None:
+    """Every generated DaemonSet (daemon_sets strategy) on every small cluster settles,
+    also after a template change, with every invariant held on every step and at rest."""
+    from invariants.registry import check_state, check_transition, load_all
+
+    invs = list(load_all().values())
+    m = Model()
+    trace: list[tuple[ClusterState, Any, ClusterState]] = []
+    s = empty_state()
+    for n in nodes:
+        s = m.step(s, AddNode(n))
+    for action in (Apply((ds,)), SetImage("DaemonSet", NS, ds.metadata.name, image)):
+        s = m.step(s, action)
+        result = m.settle(s, on_step=lambda p, a, n: trace.append((p, a, n)), max_steps=3000)
+        assert result.quiescent, result.reason
+        s = result.state
+        assert check_state(s, invs, quiescent=True) == []
+    assert [v for p, a, n in trace for v in check_transition(p, a, n, invs)] == []
+    d = s.get("DaemonSet", NS, ds.metadata.name)
+    assert d.status.observed_generation == d.metadata.generation
