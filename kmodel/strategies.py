@@ -181,3 +181,50 @@ def daemon_sets(draw: st.DrawFn, name: str = "ds") -> DaemonSet:
         revision_history_limit=draw(st.sampled_from([0, 1, 10])),
     )
     return DaemonSet(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)
+
+
+@st.composite
+def stateful_sets(draw: st.DrawFn, name: str = "web") -> object:
+    """A valid apps/v1 StatefulSet: OrderedReady or Parallel; RollingUpdate (partition,
+    sometimes maxUnavailable) or OnDelete; sometimes a start ordinal, minReadySeconds, a
+    `www` claim template and a retention policy."""
+    from kmodel.objects.apps import (
+        RollingUpdateStatefulSetStrategy,
+        StatefulSet,
+        StatefulSetOrdinals,
+        StatefulSetPersistentVolumeClaimRetentionPolicy,
+        StatefulSetSpec,
+        StatefulSetUpdateStrategy,
+    )
+    from kmodel.objects.pod import TemplateMeta as _TemplateMeta
+    from kmodel.objects.storage import PersistentVolumeClaimSpec, PersistentVolumeClaimTemplate
+
+    replicas = draw(st.integers(0, 4))
+    if draw(st.integers(0, 3)) == 0:
+        strategy = StatefulSetUpdateStrategy(type="OnDelete")
+    else:
+        max_unavailable: int | str | None = draw(st.sampled_from([None, None, 1, 2, "50%"]))
+        rolling = RollingUpdateStatefulSetStrategy(partition=draw(st.integers(0, replicas)), max_unavailable=max_unavailable)
+        strategy = StatefulSetUpdateStrategy(type="RollingUpdate", rolling_update=rolling)
+    claims: tuple[PersistentVolumeClaimTemplate, ...] = ()
+    if draw(st.booleans()):
+        claim_spec = PersistentVolumeClaimSpec(access_modes=("ReadWriteOnce",), resources=ResourceRequirements(requests=FrozenDict({"storage": GI})))
+        claims = (PersistentVolumeClaimTemplate(metadata=_TemplateMeta(name="www"), spec=claim_spec),)
+    retention = StatefulSetPersistentVolumeClaimRetentionPolicy(
+        when_deleted=draw(st.sampled_from(["Retain", "Delete"])), when_scaled=draw(st.sampled_from(["Retain", "Delete"]))
+    )
+    start = draw(st.sampled_from([None, None, 0, 2]))
+    spec = StatefulSetSpec(
+        selector=LabelSelector(match_labels=FrozenDict({"app": name})),
+        template=draw(pod_templates(name)),
+        replicas=replicas,
+        service_name=name,
+        volume_claim_templates=claims,
+        pod_management_policy=draw(st.sampled_from(["OrderedReady", "Parallel"])),
+        update_strategy=strategy,
+        revision_history_limit=draw(st.sampled_from([0, 1, 10])),
+        min_ready_seconds=draw(st.sampled_from([0, 0, 10])),
+        persistent_volume_claim_retention_policy=retention,
+        ordinals=None if start is None else StatefulSetOrdinals(start=start),
+    )
+    return StatefulSet(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)

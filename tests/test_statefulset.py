@@ -9,9 +9,13 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from invariants.registry import select
 from kmodel import apiserver
 from kmodel.actions import AddNode, Apply, DeleteObject, FailNode, Patch, Reconcile, Scale, SetImage, Tick
+from kmodel.checking import Checker
 from kmodel.config import ModelConfig
 from kmodel.controllers.garbagecollector import GarbageCollector
 from kmodel.controllers.persistentvolume import PersistentVolumeController
@@ -31,6 +35,7 @@ from kmodel.objects.meta import Condition, ObjectMeta, OwnerReference
 from kmodel.objects.pod import Pod
 from kmodel.objects.storage import PersistentVolumeClaim
 from kmodel.state import ClusterState, empty_state
+from kmodel.strategies import stateful_sets
 from tests.builders import node, obj
 
 NS = "default"
@@ -775,3 +780,32 @@ def test_adopts_orphan_pods_and_releases_non_members() -> None:
     sts = the_set(state)
     assert state.get("Pod", NS, "web-0").metadata.controller_ref().uid == sts.metadata.uid
     assert state.get("Pod", NS, "cache-0").metadata.controller_ref() is None  # isMemberOf filter
+
+
+# ---- property: generated StatefulSets converge ---------------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(sts=stateful_sets(), version=st.sampled_from(["1.28", "1.34"]))
+def test_generated_statefulsets_converge_without_violations(sts: StatefulSet, version: str) -> None:
+    # LIV-STS: every ordinal in range ends Running and Ready, status says so, and no
+    # StatefulSet or storage invariant is violated on the way
+    invs = [i for i in select() if "statefulset" in i.tags or "storage" in i.tags]
+    checker = Checker(invs)
+    found: list[Any] = []
+    model = full_model(version)
+    state = empty_state()
+    for n in ("n1", "n2"):
+        state = model.step(state, AddNode(node(n, labels={"disktype": "ssd"})))
+    state = model.step(state, Apply((storage_class(), sts)))
+    result = model.settle(state, on_step=lambda a, act, b: found.extend(checker.transition_(a, act, b) + checker.state(b)))
+    assert result.quiescent, result.reason
+    state = result.state
+    found.extend(checker.at_quiescence(state))
+    assert found == []
+    start_ = sts.spec.ordinals.start if sts.spec.ordinals else 0
+    assert names(state) == [f"web-{o}" for o in range(start_, start_ + sts.spec.replicas)]
+    assert all(p.ready for p in state.pods(NS))
+    st_ = the_set(state).status
+    assert st_.replicas == st_.ready_replicas == sts.spec.replicas
+    assert st_.current_revision == st_.update_revision

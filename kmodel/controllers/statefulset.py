@@ -852,6 +852,7 @@ class StatefulSetController(KindReconciler):
 
     name = NAME
     kind = "StatefulSet"
+    sync_class: type[Sync] = Sync  # a deliberately broken variant may plug in another sync
 
     def __init__(self, max_unavailable_gate: bool | None = None) -> None:
         # None: the feature gate's default for the modelled release (off through 1.34).
@@ -866,7 +867,7 @@ class StatefulSetController(KindReconciler):
     def reconcile(self, state: ClusterState, obj: object, config: ModelConfig) -> Sequence[apiserver.Request]:
         """One sync of one StatefulSet."""
         sts: StatefulSet = obj  # type: ignore[assignment]
-        sync = Sync(state, sts, config, self.gate_enabled(config))
+        sync = self.sync_class(state, sts, config, self.gate_enabled(config))
         if not self.adopt_orphan_revisions(sync):
             return ()
         pods = self.claim_pods(sync)
