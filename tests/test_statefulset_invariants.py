@@ -15,8 +15,8 @@ from kmodel.config import ModelConfig
 from kmodel.controllers.persistentvolume import PersistentVolumeController, bind, volume_capacity
 from kmodel.controllers.statefulset import StatefulSetController, Sync
 from kmodel.model import Model
-from kmodel.objects.meta import ObjRef
 from kmodel.objects.apps import StatefulSet
+from kmodel.objects.meta import ObjRef
 from kmodel.objects.pod import Pod
 from kmodel.objects.storage import PersistentVolumeClaim
 from kmodel.state import ClusterState, empty_state
