@@ -179,7 +179,8 @@ def test_immediate_claim_binds_to_the_smallest_match_one_to_one() -> None:
     assert c.status.phase == "Pending" and not c.spec.volume_name
     for name, vol in bound:
         v = volume(state, vol)
-        assert v.status.phase == "Bound" and v.spec.claim_ref.name == name and v.spec.claim_ref.uid == claim_of(state, name).metadata.uid
+        ref = v.spec.claim_ref
+        assert v.status.phase == "Bound" and ref is not None and ref.name == name and ref.uid == claim_of(state, name).metadata.uid
         assert v.metadata.annotations["pv.kubernetes.io/bound-by-controller"] == "yes"
         claim = claim_of(state, name)
         assert claim.metadata.annotations[ANN_BIND_COMPLETED] == "yes"
@@ -198,7 +199,8 @@ def test_dynamic_provisioning_creates_pvc_uid_with_the_class_reclaim_policy() ->
     claim = claim_of(state, "data")
     v = volume(state, f"pvc-{claim.metadata.uid}")
     assert v.spec.persistent_volume_reclaim_policy == "Retain" and v.spec.storage_class_name == "standard"
-    assert v.spec.capacity["storage"] == 2 * 1024**3 and v.spec.claim_ref.uid == claim.metadata.uid
+    assert v.spec.claim_ref is not None and v.spec.claim_ref.uid == claim.metadata.uid
+    assert v.spec.capacity["storage"] == 2 * 1024**3
     assert v.metadata.annotations["pv.kubernetes.io/provisioned-by"] == "csi.example.com"
     assert claim.status.phase == "Bound" and claim.spec.volume_name == v.metadata.name
 
