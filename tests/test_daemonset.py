@@ -497,6 +497,21 @@ class TestVersionDifferences:
         assert "n2" not in results["1.29"] and results["1.29"]["n1"] == ["n1"]
 
 
+def test_1_28_surge_churns_for_a_deleted_node_until_podgc() -> None:
+    """v1.28.0 surges onto a deleted node whose old pod is still bound (create, delete as
+    unscheduled without node, create again); from 1.29 the node lookup fails and the
+    rolling update waits for PodGC (40 s), then completes."""
+    outcome = {}
+    for version in ("1.28", "1.29"):
+        m = Model(ModelConfig(kubernetes_version=version))
+        s = start(m, [node("n1"), node("n2")], daemonset(strategy=rolling(max_unavailable=0, max_surge=1)))
+        s = m.step(m.step(s, RemoveNode("n2")), SetImage("DaemonSet", NS, "ds", "agent:2"))
+        result = m.settle(s, max_steps=400)
+        outcome[version] = (result.quiescent, sorted((p.spec.node_name, p.spec.containers[0].image) for p in result.state.pods()))
+    assert outcome["1.28"][0] is False
+    assert outcome["1.29"] == (True, [("n1", "agent:2")])
+
+
 class TestFailedPodBackoff:
     def _fail(self, m: Model, s: ClusterState, node_name: str) -> ClusterState:
         (p,) = active_by_node(s)[node_name]
@@ -563,3 +578,17 @@ def test_any_daemonset_settles_with_every_invariant_held(ds: Any, nodes: list[An
     assert [v for p, a, n in trace for v in check_transition(p, a, n, invs)] == []
     d = s.get("DaemonSet", NS, ds.metadata.name)
     assert d.status.observed_generation == d.metadata.generation
+
+
+def test_burst_of_250_creations_and_deletions_per_sync() -> None:
+    """daemon_controller.go BurstReplicas: syncNodes caps creations and deletions at 250 each."""
+    from kmodel.controllers.daemonset import BURST_REPLICAS, sync_nodes
+
+    ds = daemonset()
+    view = _view(ds, [], {})
+    pods = [replace(p, metadata=replace(p.metadata, name=f"p{i}")) for i, p in enumerate([_view(ds, [node("x")], {"x": "ready"}).by_node["x"][0]] * 300)]
+    reqs = sync_nodes(view, pods, [f"n{i}" for i in range(300)])
+    creates = [r for r in reqs if isinstance(r, apiserver.Create)]
+    deletes = [r for r in reqs if isinstance(r, apiserver.Delete)]
+    assert BURST_REPLICAS == 250 and (len(creates), len(deletes)) == (250, 250)
+    assert target_node(creates[-1].obj) == "n249" and deletes[-1].ref.name == "p249"

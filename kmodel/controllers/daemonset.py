@@ -52,7 +52,11 @@ each later version the behaviour its .0 release shipped; the default is the newe
   than desired; a node in the pod map that no longer exists makes the rolling update
   fail (nodeLister.Get), which also skips history cleanup. In 1.28 such nodes are
   ordinary surge candidates, so a new pod may be created for a node where shouldRun
-  is false (it stays Pending).
+  is false (it stays Pending). For a deleted node whose old pod is still bound this
+  churns: the pod created for it is unschedulable, the next sync deletes it
+  (getUnscheduledPodsWithoutNode) and the rolling update creates it again; upstream
+  repeats this until PodGC removes the old pod 40 s later, but model actions take no
+  time, so with 1.28 `settle` finds no fixpoint in that situation.
 * Rolling update with maxSurge = 0 counts an unavailable old pod (deleted as an
   allowed replacement) against maxUnavailable from 1.31 (PR #123233, fixing #123232;
   merged for v1.31.0, backported to 1.28–1.30 patch releases in October 2024). In
