@@ -375,3 +375,6 @@ def _bind(tx: Tx, req: Bind) -> Outcome:
     )
     tx.put(new)
     return Outcome(obj=new)
+
+
+import kmodel.objects.batch_hooks  # noqa: E402,F401  (registers the Job strategy create hook)

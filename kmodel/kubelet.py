@@ -11,7 +11,9 @@ A kubelet whose node is down does nothing.
 
 Sources: pkg/kubelet/kubelet_pods.go (getPhase, generateAPIPodStatus),
 pkg/kubelet/status/status_manager.go (TerminatePod), pkg/kubelet/lifecycle/predicate.go
-(admission), pkg/kubelet/kuberuntime/kuberuntime_manager.go doBackOff with
+(admission), pkg/kubelet/kuberuntime/kuberuntime_manager.go computePodActions (a pod
+whose regular containers have all exited for good is killed, native sidecars included,
+and its sidecars are not restarted) and doBackOff with
 client-go flowcontrol.Backoff (restart back-off: the first restart is immediate, then
 10 s doubling to 300 s).
 
@@ -242,12 +244,28 @@ class Kubelet:
                     yield t
 
 
+def regular_containers_done(pod: Pod) -> bool:
+    """No regular container is running or will be (re)started: every one has terminated
+    and the restart policy does not restart it (kuberuntime_manager.go computePodActions:
+    keepCount == 0 and no ContainersToStart, which kills the pod, sidecars included, and
+    does not restart restartable init containers)."""
+    by_name = {s.name: s for s in pod.status.container_statuses}
+    if not pod.spec.containers:
+        return False
+    for c in pod.spec.containers:
+        s = by_name.get(c.name)
+        if s is None or s.state.terminated is None or _should_restart(pod, s):
+            return False
+    return True
+
+
 def _should_restart(pod: Pod, s: ContainerStatus) -> bool:
     term = s.state.terminated
     if term is None:
         return False
     if is_sidecar(pod.spec, s.name):
-        return True
+        # computePodActions: InitContainersToStart is cleared once the pod is to be killed
+        return not regular_containers_done(pod)
     if any(c.name == s.name for c in pod.spec.init_containers):
         return term.exit_code != 0 and pod.spec.restart_policy != "Never"
     if pod.spec.restart_policy == "Always":
@@ -338,6 +356,10 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
                 all_s = new_st.container_statuses + new_st.init_container_statuses
                 new_st = replace(new_st, phase=next_phase(pod, all_s, False))
                 return (apiserver.Update(replace(pod, status=new_st), status=True),)
+    # computePodActions: once every regular container has exited for good the pod is
+    # killed, so native sidecars still running are stopped (SIGTERM, modelled as exit 0)
+    if any(s.state.running is not None and is_sidecar(pod.spec, s.name) for s in st.init_container_statuses) and regular_containers_done(pod):
+        return (_stop_sidecars(pod, now),)
     # init containers, in order
     init_by_name = {s.name: s for s in st.init_container_statuses}
     for c in pod.spec.init_containers:
@@ -385,6 +407,24 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
         new_st = replace(st, container_statuses=statuses, init_container_statuses=init_statuses, conditions=conds)
         return (apiserver.Update(replace(pod, status=new_st), status=True),)
     return ()
+
+
+def _stop_sidecars(pod: Pod, now: int) -> apiserver.Update:
+    """The status after the kubelet kills the running sidecars of a pod whose regular
+    containers are done; the phase follows from the regular containers (getPhase ignores
+    terminated restartable init containers)."""
+    st = pod.status
+
+    def stop(s: ContainerStatus) -> ContainerStatus:
+        if s.state.running is None or not is_sidecar(pod.spec, s.name):
+            return s
+        term = ContainerStateTerminated(exit_code=0, reason="Completed", started_at=s.state.running.started_at, finished_at=now)
+        return replace(s, ready=False, started=False, state=ContainerState(terminated=term))
+
+    init_statuses = tuple(stop(s) for s in st.init_container_statuses)
+    new_st = replace(st, init_container_statuses=init_statuses)
+    new_st = replace(new_st, phase=next_phase(pod, st.container_statuses + init_statuses, False))
+    return apiserver.Update(replace(pod, status=new_st), status=True)
 
 
 def _with_init_status(pod: Pod, s: ContainerStatus, now: int) -> apiserver.Update:
