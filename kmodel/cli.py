@@ -176,6 +176,61 @@ def run(
     raise typer.Exit(0 if result.ok else EXIT_VIOLATION)
 
 
+EXIT_UNKNOWN = 3
+
+
+@app.command()
+def placement(
+    manifests: list[Path] = typer.Argument(..., help="Manifest files (YAML/JSON) with the Nodes and the workloads."),
+    timeout: float = typer.Option(30.0, "--timeout", min=0.001, help="Seconds the solver may take per question."),
+    no_model: bool = typer.Option(False, "--no-model", help="Do not run the model's scheduler (no fragmentation check)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Can every desired pod of the workloads run on the Nodes (Z3)? Explains why not, and reports
+    fragmentation when the model's greedy scheduler strands pods a full placement fits.
+
+    Exit status: 0 all desired pods can run and the model places them; 1 infeasible or fragmented;
+    2 bad input; 3 the solver could not decide.
+    """
+    from kmodel.placement.analysis import analyse_workloads, render, to_json
+    from kmodel.placement.encode import SolverLimits
+    from kmodel.placement.inputs import load_manifests
+
+    try:
+        objects, _ = load_manifests(manifests)
+        report = analyse_workloads(objects, limits=SolverLimits(timeout_ms=int(timeout * 1000)), run_model=not no_model)
+    except KModelError as e:
+        _fail(str(e))
+    sys.stdout.write(json.dumps(to_json(report), indent=2, sort_keys=True) + "\n" if as_json else render(report))
+    verdict = report.verdict
+    raise typer.Exit({"ok": 0, "unknown": EXIT_UNKNOWN}.get(verdict, EXIT_VIOLATION))
+
+
+@app.command()
+def prove(
+    theory: list[str] = typer.Option(None, "--theory", help="deployment, daemonset or statefulset (repeatable; default: all)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.001, help="Seconds the solver may take per property."),
+    samples: int = typer.Option(300, "--samples", min=1, help="Random inputs for the cross-check against the Python functions."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the cross-check sample."),
+) -> None:
+    """Prove the rollout arithmetic (Deployment fence posts, DaemonSet and StatefulSet maxUnavailable/maxSurge)
+    for every parameter within its bounds, with Z3; print each property and its verdict.
+
+    Exit status: 0 every property proved and the encoding agrees with the Python functions; 1 a property
+    is false (a counterexample is printed) or the encoding disagrees; 2 bad input; 3 the solver gave up.
+    """
+    from kmodel.prove import FALSE, UNKNOWN, prove_theory, render, select_theories
+
+    try:
+        theories = select_theories(theory or None)
+    except KeyError as e:
+        _fail(str(e.args[0]) if e.args else str(e))
+    results = [prove_theory(t, timeout_ms=int(timeout * 1000), samples=samples, seed=seed) for t in theories]
+    sys.stdout.write(render(results))
+    statuses = {r.status for r in results}
+    raise typer.Exit(EXIT_VIOLATION if FALSE in statuses else EXIT_UNKNOWN if UNKNOWN in statuses else 0)
+
+
 @app.command("invariants")
 def list_invariants() -> None:
     """List the registered invariants with their statements."""

@@ -1,0 +1,76 @@
+"""Placement checked by a second, independent encoding of the scheduler's filters in Z3
+(`kmodel.placement`): every binding is feasible, and no pod is left Pending at
+quiescence while some node could take it (spec §4 invariants).
+
+A solver that cannot decide (time-out) reports a violation saying so: an undecided
+check is never counted as a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from invariants.registry import Kind, Violation, invariant
+from kmodel.actions import Schedule
+from kmodel.placement.encode import SAT, UNKNOWN, SolverLimits
+from kmodel.placement.single import check_binding, find_node, witness_node
+from kmodel.scheduler import pending_pods
+from kmodel.state import ClusterState
+
+LIMITS = SolverLimits(timeout_ms=10_000)
+
+
+@invariant(
+    "scheduler-binds-feasible",
+    Kind.TRANSITION,
+    """Every binding the scheduler makes is feasible according to Z3, given the state it
+    was made in: with the pod on that node and every other pod where it is, the node's
+    allocatable pods and resources cover the requests, the node is not cordoned (unless
+    tolerated), matches the nodeSelector and required node affinity, has no untolerated
+    NoSchedule/NoExecute taint, and required pod (anti-)affinity and DoNotSchedule
+    topology spread hold. This is an encoding of the filters independent of
+    kmodel.scheduler.filter_failures.""",
+    subjects=lambda s: s.count("Pod"),
+    source="spec §4.2 and §4 invariants (S: a bound pod's node passed every filter); pkg/scheduler/framework/plugins",
+    tags=("scheduler", "z3"),
+)
+def scheduler_binds_feasible(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
+    if not isinstance(action, Schedule):
+        return
+    pod = prev.get("Pod", action.namespace, action.pod)
+    after = nxt.get("Pod", action.namespace, action.pod)
+    if pod is None or after is None or pod.spec.node_name or after.spec.node_name != action.node:
+        return  # nothing was bound by this step (or the binding is still in flight)
+    out = check_binding(prev, pod, action.node, LIMITS)
+    objects = (str(pod.ref), f"Node {action.node}")
+    if out.status == UNKNOWN:
+        message = f"could not decide whether binding pod {pod.ref} to node {action.node} was feasible (solver: {out.unknown})"
+        yield Violation("scheduler-binds-feasible", message, objects)
+    elif out.status != SAT:
+        why = "; ".join(str(r) for r in out.reasons()) or "no reason recorded"
+        yield Violation("scheduler-binds-feasible", f"pod {pod.ref} was bound to node {action.node}, which Z3 finds infeasible: {why}", objects)
+
+
+@invariant(
+    "scheduler-completeness",
+    Kind.QUIESCENT,
+    """When nothing is left to do, no pod waiting for the default scheduler is left Pending
+    while some node could take it: for every pending pod, Z3 finds no node that passes
+    every filter with the other pods where they are.""",
+    subjects=lambda s: len(pending_pods(s)),
+    source="spec §4 invariants (L: a pod for which some node passes all filters is eventually bound)",
+    tags=("scheduler", "z3"),
+)
+def scheduler_completeness(state: ClusterState) -> Iterable[Violation]:
+    for pod in pending_pods(state):
+        out = find_node(state, pod, LIMITS)
+        if out.status == UNKNOWN:
+            yield Violation("scheduler-completeness", f"could not decide whether pending pod {pod.ref} fits somewhere (solver: {out.unknown})", (str(pod.ref),))
+        elif out.status == SAT:
+            node = witness_node(out)
+            yield Violation(
+                "scheduler-completeness",
+                f"pod {pod.ref} is left Pending, but node {node} can take it (Z3 witness: every filter passes there with the other pods in place)",
+                (str(pod.ref), f"Node {node}"),
+            )

@@ -1,0 +1,1 @@
+"""Placement with Z3 (work in progress)."""
