@@ -3,6 +3,7 @@ deliberately broken controller plugged in with Model().with_actor(...)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from invariants.deployment import comparable_sets, deployment_of_step
-from invariants.registry import Invariant, Violation, select
+from invariants.registry import REGISTRY, Invariant, Violation
 from kmodel.actions import Action, AddNode, Apply, Patch, Reconcile, Scale, SetImage
 from kmodel.config import ModelConfig
 from kmodel.controllers import deployment_util as du
@@ -74,8 +75,8 @@ def violations(inv: Invariant, trace: Sequence[Step]) -> list[Violation]:
 
 
 def invariant(name: str) -> Invariant:
-    (inv,) = select([name])
-    return inv
+    """A Deployment invariant from the registry (only this module's invariants are loaded)."""
+    return REGISTRY[name]
 
 
 @dataclass
@@ -116,11 +117,17 @@ def rolling_trace(model: Model) -> list[Step]:
                  Scale("Deployment", NS, "web", 8), SetImage("Deployment", NS, "web", "nginx:3"))
 
 
+@functools.cache
+def reference_trace() -> tuple[Step, ...]:
+    """`rolling_trace` of the reference model, computed once (states are immutable)."""
+    return tuple(rolling_trace(Model()))
+
+
 # ---- deployment-surge-bound ---------------------------------------------------------------------
 
 
 def test_surge_bound_holds_and_is_reached_by_the_reference_controller() -> None:
-    trace = rolling_trace(Model())
+    trace = reference_trace()
     inv = invariant("deployment-surge-bound")
     assert violations(inv, trace) == []
     # not vacuous: some controller step takes Σ spec.replicas exactly to replicas + maxSurge
@@ -150,7 +157,7 @@ def test_surge_bound_catches_a_controller_that_ignores_max_surge(delivery: str) 
 def test_surge_bound_is_not_applied_to_scaling_events() -> None:
     """Proportional scaling on a scaling event distributes the new size (spec §6.8); the surge
     bound leaves those syncs to it — which still end within the new replicas + maxSurge."""
-    trace = rolling_trace(Model())
+    trace = reference_trace()
     scaling = [st for st in deployment_steps(trace) if st.scaling_event]
     assert scaling  # the Scale to 8 produced one
     inv = invariant("deployment-surge-bound")
@@ -172,7 +179,7 @@ def test_bounds_hold_with_asynchronous_delivery() -> None:
 
 
 def test_unavailability_bound_holds_for_the_reference_controller() -> None:
-    trace = rolling_trace(Model())
+    trace = reference_trace()
     assert violations(invariant("deployment-unavailability-bound"), trace) == []
     # not vacuous: old ReplicaSets were scaled down by the controller outside scaling events
     downs = [st for st in deployment_steps(trace) if not st.scaling_event and du.replica_count(st.after) < du.replica_count(st.before)]
@@ -203,7 +210,7 @@ def test_unavailability_bound_catches_a_controller_that_scales_old_sets_to_zero(
 
 def test_unavailability_bound_allows_removing_unavailable_replicas() -> None:
     """Scaling an old set down to its available replicas loses no availability (cleanupUnhealthyReplicas)."""
-    trace = rolling_trace(Model())
+    trace = reference_trace()
     st = deployment_steps(trace)[1]
     prev, a = st.prev, st.action
     old = max(st.before, key=lambda rs: rs.spec.replicas)
@@ -258,13 +265,13 @@ def test_recreate_no_overlap_catches_a_controller_that_does_not_wait() -> None:
 
 def test_recreate_no_overlap_ignores_rolling_updates() -> None:
     """Rolling updates overlap old and new pods by design; the invariant is about Recreate only."""
-    trace = rolling_trace(Model())
+    trace = reference_trace()
     assert violations(invariant("recreate-no-overlap"), trace) == []
     assert invariant("recreate-no-overlap").subjects(trace[-1][2]) == 0
 
 
 def test_steps_are_attributed_to_the_deployment_they_sync() -> None:
-    trace = rolling_trace(Model())
+    trace = reference_trace()
     for prev, a, _ in trace:
         d = deployment_of_step(prev, a)
         if isinstance(a, Reconcile) and a.controller == "deployment":
