@@ -151,7 +151,8 @@ def test_ranked_equalities(p1: Pod, p2: Pod) -> None:
         ((READY_NOW, 2), (READY_HIGH_RESTARTS, 1)),
         ((READY_NOW, 1), (READY_NOW_CREATED_THEN, 1)),
         ((READY_NOW_CREATED_THEN, 2), (READY_NOW, 1)),
-        ((LOW_COST, 2), (HIGH_COST, 1)),  # deletion cost beats rank (PodDeletionCost on)
+        ((LOW_COST, 2), (HIGH_COST, 1)),
+        ((LOW_COST, 1), (HIGH_COST, 2)),  # deletion cost beats rank (PodDeletionCost on)
         ((READY_2H, 1), (READY_5H, 1)),  # different log2 buckets
     ],
     ids=lambda pr: f"{pr[0].metadata.name}@{pr[1]}",

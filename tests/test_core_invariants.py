@@ -140,7 +140,9 @@ class Checker:
         return nxt
 
     def settle(self, m: Model, s: ClusterState, **kw: Any) -> ClusterState:
-        r = m.settle(s, on_step=self, **kw)
+        r = m.settle(s, on_step=self, max_steps=3000, **kw)
+        if not r.quiescent and "horizon" not in kw:
+            self.violations.append(Violation("settle", f"no fixpoint: {r.reason}"))
         if r.quiescent:
             self.violations.extend(check_state(r.state, self.invs, quiescent=True))
             self.quiescent_checks = getattr(self, "quiescent_checks", 0) + 1

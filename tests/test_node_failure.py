@@ -137,7 +137,7 @@ def test_pods_are_evicted_exactly_300s_after_the_taint_and_stay_terminating() ->
     tainted_at = taint(s, "n1", "NoExecute").time_added
     # the DefaultTolerationSeconds admission plugin gave every pod 300 s
     assert all(any(t.key == TAINT_UNREACHABLE and t.toleration_seconds == 300 for t in p.spec.tolerations) for p in on(s, "n1"))
-    not_yet = m.settle(s, horizon=tainted_at + 299).state
+    not_yet = m.settle(m.step(s, Tick(tainted_at + 299 - s.clock)), horizon=tainted_at + 299).state
     assert all(p.metadata.deletion_timestamp is None for p in on(not_yet, "n1"))
     tl = Timeline()
     r = m.settle(s, on_step=tl)
@@ -270,7 +270,7 @@ def test_removed_node_pods_are_force_deleted_by_podgc_after_40s() -> None:
     assert orphans
     s = m.step(s, RemoveNode("n1"))
     removed_at = s.clock
-    before = m.settle(s, horizon=removed_at + 39).state
+    before = m.settle(m.step(s, Tick(39)), horizon=removed_at + 39).state
     assert orphans <= {p.metadata.name for p in before.pods()}
     gone: dict[str, int] = {}
     phases: dict[str, tuple[str, str]] = {}
