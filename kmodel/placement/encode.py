@@ -190,18 +190,17 @@ class Encoder:
         requests = [grp.requests for grp in groups]
         for n, gs in sorted(self.by_node.items()):
             nf = self.facts.nodes[n]
+            # an over-committed node (placed pods beyond allocatable) takes no new pod: bound at 0, not below
             slots = nf.free("pods") or 0
-            self.add(_sum([self.x[(g, n)] for g in gs]) <= slots, self._capacity_reason(n, "pods", 1, slots))
+            self.add(_sum([self.x[(g, n)] for g in gs]) <= max(slots, 0), self._capacity_reason(n, "pods", 1, slots))
             resources = sorted({r for g in gs for r, v in requests[g].items() if v > 0})
             for r in resources:
                 free = nf.free(r)
                 terms = [(requests[g].get(r, 0), self.x[(g, n)]) for g in gs if requests[g].get(r, 0) > 0]
                 if free is None:
-                    # the node does not offer r: tracked pairs are already pinned to 0
-                    self.add(_sum([v for _, v in terms]) == 0, None)
-                    continue
+                    continue  # the node does not offer r: a static reason rules these pairs out
                 req = terms[0][0] if len(terms) == 1 else 0
-                self.add(_sum([c * v if c != 1 else v for c, v in terms]) <= free, self._capacity_reason(n, r, req, free))
+                self.add(_sum([c * v if c != 1 else v for c, v in terms]) <= max(free, 0), self._capacity_reason(n, r, req, free))
 
     def _capacity_reason(self, n: int, r: str, request: int, free: int) -> Reason:
         nf = self.facts.nodes[n]
