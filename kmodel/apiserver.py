@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from kmodel.config import ModelConfig
 from kmodel.objects.defaults import apply_defaults
+from kmodel.objects.generic import GenericObject
 from kmodel.objects.kinds import KINDS
 from kmodel.objects.meta import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, Condition, ObjectMeta, ObjRef
 from kmodel.objects.node import TAINT_NOT_READY, TAINT_UNREACHABLE
@@ -102,6 +103,9 @@ class Outcome:
 
 
 OK = Outcome()
+
+# Opaque built-in kinds without a status subresource: a plain update writes the whole body.
+_NO_STATUS_SUBRESOURCE = frozenset({"ConfigMap", "Secret", "ServiceAccount", "Endpoints", "Event", "Namespace"})
 
 # Kind-specific PrepareForCreate steps that need the assigned uid (e.g. the Job strategy
 # generating its selector and the controller-uid labels). Each takes and returns the object.
@@ -226,9 +230,14 @@ def _update(tx: Tx, req: Update) -> Outcome:
         return Outcome("Conflict: the object has been modified; please apply your changes to the latest version")
     info = KINDS[obj.kind]
     if req.status:
-        if not hasattr(existing, "status"):
+        if isinstance(existing, GenericObject) and info.has_status:
+            # the status subresource of an opaque kind (custom resources): only .status changes
+            status = obj.body.get("status")
+            new = replace(existing, body=existing.body.without("status") if status is None else existing.body.set("status", status))
+        elif not hasattr(existing, "status"):
             return Outcome(f"NotFound: {obj.kind} has no status subresource")
-        new = replace(existing, status=obj.status)
+        else:
+            new = replace(existing, status=obj.status)
     else:
         new_meta = replace(
             obj.metadata,
@@ -250,6 +259,10 @@ def _update(tx: Tx, req: Update) -> Outcome:
             new = daemonset_template_generation(new, existing)
         if info.has_status and hasattr(existing, "status"):
             new = replace(new, status=existing.status)
+        elif info.has_status and isinstance(existing, GenericObject) and obj.kind not in _NO_STATUS_SUBRESOURCE:
+            # an update of the main resource keeps the stored status (status subresource)
+            old_status = existing.body.get("status")
+            new = replace(new, body=new.body.without("status") if old_status is None else new.body.set("status", old_status))
         if isinstance(existing, Pod) and existing.spec.node_name and new.spec.node_name != existing.spec.node_name:
             return Outcome("Invalid: spec.nodeName: pod updates may not change fields other than image, activeDeadlineSeconds, tolerations (additions)")
         if info.tracks_generation and getattr(new, "spec", None) != getattr(existing, "spec", None):

@@ -32,6 +32,24 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _replay_flags(plugins: list[str], impls: list[str]) -> str:
+    return "".join(f" --plugin {shlex.quote(p)}" for p in plugins) + "".join(f" --impl {shlex.quote(i)}" for i in impls)
+
+
+def _load_plugins_and_impls(plugins: list[str], impls: list[str]) -> list:
+    """Load plugin modules (and installed entry-point plugins), then the --impl actors."""
+    from kmodel.plugins import load_entry_point_plugins, load_impl, load_plugin
+
+    try:
+        load_entry_point_plugins()
+        for p in plugins:
+            load_plugin(p)
+        return [load_impl(i) for i in impls]
+    except KModelError as e:
+        _fail(str(e))
+        return []
+
+
 def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -58,6 +76,9 @@ def explore(
     no_symmetry: bool = typer.Option(False, "--no-symmetry", help="Exhaustive: disable symmetry reduction."),
     no_graph: bool = typer.Option(False, "--no-graph", help="Exhaustive: keep fingerprints only (no state graph, no livelock analysis)."),
     coverage: bool = typer.Option(True, "--coverage/--no-coverage", help="Report which lines and branches of each actor the run exercised."),
+    impl: list[str] = typer.Option([], "--impl", help="Replace a reference actor: NAME=package.module:Class (repeatable)."),
+    plugin: list[str] = typer.Option([], "--plugin", help="Load a plugin module registering kinds, controllers, invariants (repeatable)."),
+    differential: bool = typer.Option(False, "--differential", help="With --impl: compare every fixpoint with the reference controllers."),
 ) -> None:
     """Explore interleavings from a scenario (random with Hypothesis, or --exhaustive) and write reports/<run>/."""
     from kmodel.explore import ExploreOptions, default_scenario, main_progress
@@ -65,8 +86,12 @@ def explore(
     from kmodel.profiles import PROFILES
     from kmodel.scenario import load_scenario
 
+    overrides = _load_plugins_and_impls(plugin, impl)
     if exhaustive:
-        _explore_exhaustive(scenario, max_depth, max_states, horizon, workers, not no_symmetry, not no_graph, invariants, controllers, out, run_name, coverage)
+        _explore_exhaustive(
+            scenario, max_depth, max_states, horizon, workers, not no_symmetry, not no_graph, invariants, controllers, out, run_name, coverage,
+            overrides, differential, _replay_flags(plugin, impl),
+        )
         return
     try:
         if profile is not None:
@@ -87,6 +112,9 @@ def explore(
             command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             progress=main_progress(examples),
             coverage=coverage,
+            actor_overrides=overrides,
+            differential=differential,
+            replay_flags=_replay_flags(plugin, impl),
         )
         outcome = run_explore(opts)
     except KModelError as e:
@@ -107,6 +135,7 @@ def explore(
 def _explore_exhaustive(
     scenario: Path | None, max_depth: int | None, max_states: int | None, horizon: int | None, workers: int,
     symmetry: bool, graph: bool, invariants: str | None, controllers: str | None, out: Path, run_name: str | None, coverage: bool,
+    overrides: list, differential: bool, replay_flags: str,
 ) -> None:
     from kmodel.exhaustive_run import ExhaustiveOptions, run_exhaustive
     from kmodel.explore import default_scenario
@@ -119,6 +148,7 @@ def _explore_exhaustive(
                 scenario=sc, max_depth=max_depth, max_states=max_states, horizon=horizon, workers=workers, symmetry=symmetry,
                 graph=graph, invariants=_split(invariants), controllers=_split(controllers), out_dir=out, run_name=run_name,
                 command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]), progress=True, coverage=coverage,
+                actor_overrides=overrides, differential=differential, replay_flags=replay_flags,
             )
         )
     except KModelError as e:
@@ -140,6 +170,8 @@ def run(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the final objects here instead of stdout."),
     invariants: str | None = typer.Option(None, "--invariants", help="Comma-separated invariant names (default: all)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems on stderr."),
+    impl: list[str] = typer.Option([], "--impl", help="Replace a reference actor: NAME=package.module:Class (repeatable)."),
+    plugin: list[str] = typer.Option([], "--plugin", help="Load a plugin module registering kinds, controllers, invariants (repeatable)."),
 ) -> None:
     """Run a scenario; print the final objects as a Kubernetes List (JSON) and the invariant results."""
     from invariants.registry import select
@@ -148,10 +180,13 @@ def run(
     from kmodel.runner import run_scenario
     from kmodel.scenario import load_scenario
 
+    overrides = _load_plugins_and_impls(plugin, impl)
     try:
         sc = load_scenario(scenario)
         invs = select(_split(invariants))
-        result = run_scenario(sc, invariants=invs)
+        from kmodel.explore import build_model
+
+        result = run_scenario(sc, invariants=invs, model=build_model(sc.config, None, overrides))
     except KModelError as e:
         _fail(str(e))
     except KeyError as e:

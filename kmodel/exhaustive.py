@@ -112,10 +112,14 @@ class ExhaustiveResult:
 class _Expander:
     """Expands states: successors, canonical keys, invariant checks (runs in workers too)."""
 
-    def __init__(self, model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None) -> None:
+    def __init__(
+        self, model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None,
+        at_fixpoint: Callable[[ClusterState], list[Violation]] | None = None,
+    ) -> None:
         self.model = model
         self.checker = Checker(invariants)
         self.symmetry = symmetry
+        self.at_fixpoint = at_fixpoint
 
     def key(self, state: ClusterState) -> int:
         """The dedup key: canonical fingerprint with symmetry, plain fingerprint without."""
@@ -133,6 +137,8 @@ class _Expander:
             edges.append(Edge(action, child, self.key(child), found))
         quiescent = self.model.is_quiescent(state)
         qv = self.checker.at_quiescence(state) if quiescent else []
+        if quiescent and self.at_fixpoint is not None:
+            qv = qv + self.at_fixpoint(state)
         return Expansion(self.key(state), edges, quiescent, qv, self.checker.stats)
 
 
@@ -168,9 +174,9 @@ class SerialExecutor:
 _WORKER: _Expander | None = None
 
 
-def _init_worker(model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None) -> None:
+def _init_worker(model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None, at_fixpoint: Any) -> None:
     global _WORKER
-    _WORKER = _Expander(model, invariants, symmetry)
+    _WORKER = _Expander(model, invariants, symmetry, at_fixpoint)
 
 
 def _expand_chunk(states: list[ClusterState]) -> list[Expansion]:
@@ -181,10 +187,10 @@ def _expand_chunk(states: list[ClusterState]) -> list[Expansion]:
 class ProcessExecutor:
     """Expands chunks of the frontier in a pool of worker processes."""
 
-    def __init__(self, model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None, workers: int) -> None:
+    def __init__(self, model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None, workers: int, at_fixpoint: Any = None) -> None:
         self.workers = workers
         ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else multiprocessing.get_context()
-        self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(model, list(invariants), symmetry))
+        self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(model, list(invariants), symmetry, at_fixpoint))
 
     def expand_all(self, states: list[ClusterState]) -> list[Expansion]:  # noqa: D102
         if len(states) < 2 * self.workers:
@@ -222,12 +228,15 @@ def explore_exhaustive(
     graph: bool = True,
     progress: Callable[[int, int, int], None] | None = None,
     on_state: Callable[[ClusterState], None] | None = None,
+    at_fixpoint: Callable[[ClusterState], list[Violation]] | None = None,
 ) -> ExhaustiveResult:
-    """Breadth-first exploration of every interleaving from `initial` (see module docstring)."""
+    """Breadth-first exploration of every interleaving from `initial` (see module docstring).
+
+    `at_fixpoint` adds checks at every fixpoint (e.g. a differential comparison)."""
     bounds = bounds or Bounds()
     sym = SymmetryInfo.for_exploration(initial, model.scope) if symmetry else None
-    expander = _Expander(model, invariants, sym)
-    executor: Executor = ProcessExecutor(model, invariants, sym, workers) if workers > 1 else SerialExecutor(expander)
+    expander = _Expander(model, invariants, sym, at_fixpoint)
+    executor: Executor = ProcessExecutor(model, invariants, sym, workers, at_fixpoint) if workers > 1 else SerialExecutor(expander)
     result = ExhaustiveResult(symmetry=symmetry, workers=workers)
     g: nx.DiGraph | None = nx.DiGraph() if graph else None
     started = time.monotonic()

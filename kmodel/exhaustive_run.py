@@ -46,6 +46,8 @@ class ExhaustiveOptions:
     actor_overrides: Sequence[Actor] = ()
     progress: bool = False
     coverage: bool = False
+    differential: bool = False
+    replay_flags: str = ""
 
 
 def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, ExhaustiveResult | None]:
@@ -96,9 +98,16 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
         try:
             from kmodel.report.coverage_probe import measure
 
+            at_fixpoint = None
+            if opts.differential and opts.actor_overrides:
+                from kmodel.differential import Differential
+
+                reference = build_model(sc.config, opts.controllers).with_scope(scope)
+                at_fixpoint = Differential(reference, tuple(a.name for a in opts.actor_overrides)).check
             with measure(opts.coverage and opts.workers == 1) as coverage_results:
                 result = explore_exhaustive(
                     model, start, invs, bounds, symmetry=opts.symmetry, workers=opts.workers, graph=opts.graph, progress=progress,
+                    at_fixpoint=at_fixpoint,
                 )
         except KeyboardInterrupt:
             status = "interrupted"
@@ -140,7 +149,7 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
                 notes.append(f"could not replay the counterexample: {e}")
         counterexample = Counterexample(
             invariants=names, message=message or "\n".join(map(str, violations)), steps=_rows(model, steps),
-            scenario_file=str(cpath), replay_command=f"kmodel run {shlex.quote(str(cpath))}", reproduced=reproduced,
+            scenario_file=str(cpath), replay_command=f"kmodel run {shlex.quote(str(cpath))}{opts.replay_flags}", reproduced=reproduced,
         )
     elapsed = time.monotonic() - started
     stats = result.stats if result is not None else setup.checker.stats

@@ -59,6 +59,8 @@ class ExploreOptions:
     actor_overrides: Sequence[Actor] = ()
     progress: Callable[[int, int], None] | None = None
     coverage: bool = False
+    differential: bool = False
+    replay_flags: str = ""
 
 
 @dataclass
@@ -166,6 +168,11 @@ def explore(opts: ExploreOptions) -> ExploreOutcome:
                 opts.progress(examples_run, opts.examples)
 
         spec.on_example = count
+        if opts.differential and opts.actor_overrides:
+            from kmodel.differential import Differential
+
+            reference = build_model(scenario.config, opts.controllers)
+            spec.at_fixpoint = Differential(reference, tuple(a.name for a in opts.actor_overrides)).check
         machine = build_machine(spec)
         k = 0
         done = 0
@@ -219,7 +226,7 @@ def explore(opts: ExploreOptions) -> ExploreOutcome:
             message="\n".join(str(v) for v in violations),
             steps=_rows(model, steps),
             scenario_file=str(path),
-            replay_command=f"kmodel run {shlex.quote(str(path))}",
+            replay_command=f"kmodel run {shlex.quote(str(path))}{opts.replay_flags}",
             reproduced=reproduced,
         )
     elapsed = time.monotonic() - started

@@ -82,6 +82,8 @@ class MachineSpec:
     stats: CheckStats = field(default_factory=CheckStats)
     recording: Recording = field(default_factory=Recording)
     on_example: Callable[[], None] | None = None
+    # extra checks at every fixpoint (differential comparison with a reference model)
+    at_fixpoint: Callable[[ClusterState], list[Any]] | None = None
 
 
 @st.composite
@@ -248,6 +250,8 @@ def build_machine(spec: MachineSpec) -> type[RuleBasedStateMachine]:
             self._check(found, "while settling")
             if result.quiescent:
                 self._check(checker.at_quiescence(self.state), "at quiescence")
+                if spec.at_fixpoint is not None:
+                    self._check(spec.at_fixpoint(self.state), "at quiescence (differential)")
             else:
                 from invariants.registry import Violation
 

@@ -79,9 +79,10 @@ def default_actors() -> tuple[Actor, ...]:
     """The reference actors of the control plane and nodes, in settle order."""
     from kmodel.controllers import all_controllers
     from kmodel.kubelet import Kubelet
+    from kmodel.plugins import plugin_actors
     from kmodel.scheduler import Scheduler
 
-    return (Scheduler(), Kubelet(), *all_controllers())
+    return (Scheduler(), Kubelet(), *all_controllers(), *plugin_actors())
 
 
 class Model:
