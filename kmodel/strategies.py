@@ -228,3 +228,53 @@ def stateful_sets(draw: st.DrawFn, name: str = "web") -> object:
         ordinals=None if start is None else StatefulSetOrdinals(start=start),
     )
     return StatefulSet(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)
+
+
+# ---- CronJobs ---------------------------------------------------------------------------------
+
+CRON_SCHEDULES = (
+    "*/1 * * * *",
+    "*/5 * * * *",
+    "0 * * * *",
+    "30 6-16/4 * * 1-5",
+    "0 9 * * MON-FRI",
+    "15 10,11,12 * * ?",
+    "0 0 1 * *",
+    "@hourly",
+    "@daily",
+    "@weekly",
+    "@every 90s",
+    "@every 1h30m",
+)
+CRON_TIME_ZONES = (None, None, "UTC", "America/New_York", "Asia/Tokyo", "Europe/London")
+
+
+@st.composite
+def cron_jobs(draw: st.DrawFn, name: str = "cron") -> object:
+    """A valid batch/v1 CronJob: a robfig-standard schedule (fields, macros or @every), an
+    optional IANA time zone, any concurrency policy, sometimes suspended or with a starting
+    deadline, small history limits, and a small Job template (restartPolicy Never or
+    OnFailure, sometimes with ttlSecondsAfterFinished)."""
+    from kmodel.objects.batch import CronJob, CronJobSpec, JobSpec, JobTemplateSpec
+
+    restart = draw(st.sampled_from(["Never", "OnFailure"]))
+    completions = draw(st.sampled_from([None, 1, 2]))
+    job = JobSpec(
+        template=draw(pod_templates(name, restart_policy=restart)),
+        completions=completions,
+        parallelism=draw(st.sampled_from([None, 1, 2])),
+        backoff_limit=draw(st.sampled_from([None, 0, 1, 6])),
+        ttl_seconds_after_finished=draw(st.sampled_from([None, None, 0, 30, 600])),
+        active_deadline_seconds=draw(st.sampled_from([None, None, 120])),
+    )
+    spec = CronJobSpec(
+        schedule=draw(st.sampled_from(CRON_SCHEDULES)),
+        job_template=JobTemplateSpec(metadata=TemplateMeta(labels=FrozenDict({"cronjob": name})), spec=job),
+        time_zone=draw(st.sampled_from(CRON_TIME_ZONES)),
+        starting_deadline_seconds=draw(st.sampled_from([None, None, 10, 60, 600, 3600])),
+        concurrency_policy=draw(st.sampled_from(["Allow", "Forbid", "Replace"])),
+        suspend=draw(st.integers(0, 5)) == 0,
+        successful_jobs_history_limit=draw(st.integers(0, 3)),
+        failed_jobs_history_limit=draw(st.integers(0, 2)),
+    )
+    return CronJob(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)
