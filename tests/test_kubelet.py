@@ -312,6 +312,17 @@ def test_pod_deleted_before_it_started_is_marked_failed() -> None:
     assert get(s, "web") is None
 
 
+def test_pod_with_a_sidecar_deleted_before_admission_is_marked_failed() -> None:
+    # no status at all: getPhase sees the sidecar as unknown and would say Pending;
+    # TerminatePod forces a Pending pod to Failed
+    m, s = cluster(pod_doc("web", init=[{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}]))
+    s = m.step(s, next(a for a in Scheduler().candidates(s, CFG)))
+    s = m.step(s, DeleteObject("Pod", "default", "web"))
+    assert get(s, "web").status.container_statuses == ()
+    s = sync(m, s, "web")
+    assert get(s, "web").status.phase == "Failed"
+
+
 # ---- restarts and back-off --------------------------------------------------------------------------
 
 
