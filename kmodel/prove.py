@@ -169,7 +169,8 @@ class Theory:
         return Theory(**{**self.__dict__, "properties": [*self.properties, prop]})
 
     def concrete(self, model: z3.ModelRef) -> Concrete:
-        """Inputs and outputs of a model as concrete values."""
+        """Inputs and outputs of a model as concrete values (outputs are capitalised,
+        inputs are spelled as in the API, so the names never collide)."""
         out: Concrete = {i.name: i.value(model) for i in self.inputs}
         for name, term in self.outputs.items():
             out[name] = model.eval(term, model_completion=True).as_long()
@@ -290,19 +291,19 @@ def daemonset_theory() -> Theory:
     props = [
         Property(
             "progress",
-            "desiredNodes > 0 ⇒ maxSurge > 0 ∨ maxUnavailable > 0 (for every input, valid or not)",
+            "desiredNodes > 0 ⇒ MaxSurge > 0 ∨ MaxUnavailable > 0 (for every input, valid or not)",
             z3.Implies(n > 0, z3.Or(surge > 0, unavail > 0))),
-        Property("non-negative", "maxSurge ≥ 0 ∧ maxUnavailable ≥ 0", z3.And(surge >= 0, unavail >= 0)),
+        Property("non-negative", "MaxSurge ≥ 0 ∧ MaxUnavailable ≥ 0", z3.And(surge >= 0, unavail >= 0)),
         Property("percent-rounds-up", "a percentage p > 0 of desiredNodes > 0 resolves to ≥ 1 and to at least p·desiredNodes/100 (both round up)",
             z3.And(
                      z3.Implies(z3.And(surge_in.percent, surge_in.number > 0, n > 0), z3.And(surge >= 1, 100 * surge >= surge_in.number * n)),
                      z3.Implies(z3.And(unavail_in.percent, unavail_in.number > 0, n > 0), z3.And(unavail >= 1, 100 * unavail >= unavail_in.number * n)),
                  )),
-        Property("percent-at-most-all", "a percentage resolves to at most desiredNodes (maxUnavailable: or 1 by the both-zero rule)",
+        Property("percent-at-most-all", "a percentage resolves to at most desiredNodes (MaxUnavailable: or 1 by the both-zero rule)",
                  z3.And(z3.Implies(surge_in.percent, surge <= n), z3.Implies(unavail_in.percent, unavail <= zmax(n, 1)))),
         Property(
             "both-zero-gives-one",
-            "desiredNodes > 0 and both resolve to 0 ⇒ maxUnavailable = 1",
+            "desiredNodes > 0 and both resolve to 0 ⇒ MaxUnavailable = 1",
             z3.Implies(z3.And(n > 0, surge == 0, unavail_raw == 0), unavail == 1)),
         Property(
             "valid-never-needs-the-rule",
@@ -321,7 +322,7 @@ def daemonset_theory() -> Theory:
         strategy = DaemonSetUpdateStrategy("RollingUpdate", RollingUpdateDaemonSet(max_unavailable=v["maxUnavailable"], max_surge=v["maxSurge"]))
         ds = DaemonSet(ObjectMeta(name="ds", namespace="default"), DaemonSetSpec(update_strategy=strategy))
         s, u = max_surge_and_unavailable(ds, int(v["desiredNodes"] or 0))
-        return {"maxSurge": s, "maxUnavailable": u}
+        return {"MaxSurge": s, "MaxUnavailable": u}
 
     def samples(rng: random.Random, k: int) -> list[Concrete]:
         table: list[Concrete] = [
@@ -338,7 +339,7 @@ def daemonset_theory() -> Theory:
         [desired.domain(), surge_in.domain(), unavail_in.domain()],
         ["desiredNodes ∈ [0, 10000]", "maxSurge, maxUnavailable: an integer in [0, 10000] or a percentage in [0%, 100%]",
          "every combination, including those validation rejects (both 0, both non-zero)"],
-        defs, {"maxSurge": surge, "maxUnavailable": unavail}, props, python, samples,
+        defs, {"MaxSurge": surge, "MaxUnavailable": unavail}, props, python, samples,
         "daemon_controller.go updatedDesiredNodeCounts, util.SurgeCount/UnavailableCount; spec §8.6, §18",
     )
 
@@ -355,27 +356,27 @@ def statefulset_theory() -> Theory:
     mu = zmax(resolved, 1)
     p = mu_in.number
     props = [
-        Property("at-least-one", "maxUnavailable ≥ 1 (a rolling update can always replace a pod; 0 and 0% become 1)", mu >= 1),
+        Property("at-least-one", "MaxUnavailable ≥ 1 (a rolling update can always replace a pod; 0 and 0% become 1)", mu >= 1),
         Property(
             "percent-at-most-all",
-            "maxUnavailable = p% ⇒ result ≤ max(replicas, 1)",
+            "maxUnavailable = p% ⇒ MaxUnavailable ≤ max(replicas, 1)",
             z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent), mu <= zmax(r, 1))),
         Property(
             "percent-rounds-down",
-            "maxUnavailable = p% and result ≥ 2 ⇒ 100·result ≤ p·replicas (rounded down; the API doc's 'rounded "
+            "maxUnavailable = p% and MaxUnavailable ≥ 2 ⇒ 100·MaxUnavailable ≤ p·replicas (rounded down; the API doc's 'rounded "
             "up' is not what the code does)",
             z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent, mu >= 2), 100 * mu <= p * r)),
         Property(
             "integer-kept",
-            "maxUnavailable = v (an integer ≥ 1) ⇒ result = v, whatever replicas is",
+            "maxUnavailable = v (an integer ≥ 1) ⇒ MaxUnavailable = v, whatever replicas is",
             z3.Implies(z3.And(z3.Not(mu_in.unset), z3.Not(mu_in.percent), p >= 1), mu == p)),
-        Property("unset-is-one", "maxUnavailable unset ⇒ result = 1", z3.Implies(mu_in.unset, mu == 1)),
+        Property("unset-is-one", "maxUnavailable unset ⇒ MaxUnavailable = 1", z3.Implies(mu_in.unset, mu == 1)),
     ]
 
     def python(v: Concrete) -> dict[str, int]:
         from kmodel.controllers.statefulset import max_unavailable
 
-        return {"maxUnavailable": max_unavailable(v["maxUnavailable"], int(v["replicas"] or 0))}
+        return {"MaxUnavailable": max_unavailable(v["maxUnavailable"], int(v["replicas"] or 0))}
 
     def samples(rng: random.Random, k: int) -> list[Concrete]:
         table: list[Concrete] = [
@@ -392,7 +393,7 @@ def statefulset_theory() -> Theory:
         [replicas.domain(), mu_in.domain()],
         ["replicas ∈ [0, 10000]",
          "maxUnavailable: unset, an integer in [0, 10000] or a percentage in [0%, 100%] (0 and 0% included, though validation rejects them)"],
-        defs, {"maxUnavailable": mu}, props, python, samples,
+        defs, {"MaxUnavailable": mu}, props, python, samples,
         "stateful_set_control.go getStatefulSetMaxUnavailable; spec §7.6, §18 (TestGetStatefulSetMaxUnavailable)",
     )
 
@@ -535,7 +536,7 @@ def format_values(values: Mapping[str, Any]) -> str:
 
 def render(results: Sequence[TheoryResult]) -> str:
     """A plain-text report of the proofs."""
-    lines: list[str] = []
+    lines: list[str] = ["(inputs are spelled as in the API — maxSurge, maxUnavailable; resolved values are capitalised — MaxSurge, MaxUnavailable)"]
     for tr in results:
         t = tr.theory
         lines.append(f"{t.name}: {t.title}  [{t.source}]")
