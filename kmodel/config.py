@@ -6,6 +6,7 @@ Where upstream behaviour changed between releases the model follows
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,7 @@ NEWEST_VERSION = "1.34"
 SUPPORTED_VERSIONS = ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34")
 
 
+@functools.lru_cache(maxsize=64)
 def _parse_version(v: str) -> tuple[int, int]:
     major, minor = v.lstrip("v").split(".")[:2]
     return int(major), int(minor)
