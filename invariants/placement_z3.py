@@ -8,17 +8,37 @@ check is never counted as a pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from kmodel.actions import Schedule
-from kmodel.placement.encode import SAT, UNKNOWN, SolverLimits
+from kmodel.placement.encode import SAT, UNKNOWN, Outcome, SolverLimits
 from kmodel.placement.single import check_binding, find_node, witness_node
 from kmodel.scheduler import pending_pods
 from kmodel.state import ClusterState
 
 LIMITS = SolverLimits(timeout_ms=10_000)
+_CACHE_SIZE = 4096
+_cache: OrderedDict[tuple[object, ...], Outcome] = OrderedDict()
+
+
+def _cached(key: tuple[object, ...], compute: Callable[[], Outcome]) -> Outcome:
+    """Memoise solver outcomes per (state, question, limits): explorers reach the same
+    transition and fixpoint many times, and each answer is a function of the state.
+    Undecided outcomes are not kept (a later check may decide)."""
+    key = (*key, LIMITS)
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    out = compute()
+    if out.status != UNKNOWN:
+        _cache[key] = out
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return out
 
 
 @invariant(
@@ -42,7 +62,7 @@ def scheduler_binds_feasible(prev: ClusterState, action: Any, nxt: ClusterState)
     after = nxt.get("Pod", action.namespace, action.pod)
     if pod is None or after is None or pod.spec.node_name or after.spec.node_name != action.node:
         return  # nothing was bound by this step (or the binding is still in flight)
-    out = check_binding(prev, pod, action.node, LIMITS)
+    out = _cached((prev, "bind", pod.metadata.uid, action.node), lambda: check_binding(prev, pod, action.node, LIMITS))
     objects = (str(pod.ref), f"Node {action.node}")
     if out.status == UNKNOWN:
         message = f"could not decide whether binding pod {pod.ref} to node {action.node} was feasible (solver: {out.unknown})"
@@ -64,7 +84,7 @@ def scheduler_binds_feasible(prev: ClusterState, action: Any, nxt: ClusterState)
 )
 def scheduler_completeness(state: ClusterState) -> Iterable[Violation]:
     for pod in pending_pods(state):
-        out = find_node(state, pod, LIMITS)
+        out = _cached((state, "find", pod.metadata.uid), lambda p=pod: find_node(state, p, LIMITS))
         if out.status == UNKNOWN:
             yield Violation("scheduler-completeness", f"could not decide whether pending pod {pod.ref} fits somewhere (solver: {out.unknown})", (str(pod.ref),))
         elif out.status == SAT:
