@@ -8,6 +8,7 @@ check is never counted as a pass.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -84,7 +85,7 @@ def scheduler_binds_feasible(prev: ClusterState, action: Any, nxt: ClusterState)
 )
 def scheduler_completeness(state: ClusterState) -> Iterable[Violation]:
     for pod in pending_pods(state):
-        out = _cached((state, "find", pod.metadata.uid), lambda p=pod: find_node(state, p, LIMITS))
+        out = _cached((state, "find", pod.metadata.uid), functools.partial(find_node, state, pod, LIMITS))
         if out.status == UNKNOWN:
             yield Violation("scheduler-completeness", f"could not decide whether pending pod {pod.ref} fits somewhere (solver: {out.unknown})", (str(pod.ref),))
         elif out.status == SAT:
