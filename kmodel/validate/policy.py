@@ -241,6 +241,18 @@ POLICIES: dict[str, TracePolicy] = {
         kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True
     ),
     "ttl-never-early": TracePolicy(kinds=frozenset({"Job"}), gate=_any_deletion(frozenset({"Job"})), actors=frozenset({"ttlafterfinished"}), scope=scope()),
+    # job
+    **{
+        name: TracePolicy(
+            kinds=frozenset({"Pod"}), gate=_any_created(_POD), actors=frozenset({"job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod")), lag=True,
+        )
+        for name in ("job-active-bound", "job-no-pods-during-backoff-or-suspension")
+    },
+    "job-terminal-exclusive": TracePolicy(
+        kinds=frozenset({"Job", "Pod"}), gate=lambda cs: any(c.key[0] == "Job" or c.created for c in cs), scope=scope(FAMILY, family_kinds=("Job", "Pod"))
+    ),
+    "job-pods-counted-once": TracePolicy(kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
+    "job-terminal-after-tracking": TracePolicy(kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
     # quiescent
     "daemonset-one-per-node": TracePolicy(final_needs=_NODES_SEEN),
     "scheduler-completeness": TracePolicy(final_needs=_NODES_SEEN),

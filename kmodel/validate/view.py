@@ -263,9 +263,10 @@ class View:
             nxt = []
             for o in frontier:
                 k = key_of(o)
-                if k in out or (kinds and k[0] not in kinds):
+                if k in out or (kinds and k[0] not in kinds and o is not root):
                     continue
-                out.add(k)
+                if not kinds or k[0] in kinds:
+                    out.add(k)
                 for dk in self.dependents.get(o.metadata.uid, ()):
                     if dk not in out and (not kinds or dk[0] in kinds):
                         d = self.get(dk)
