@@ -275,6 +275,16 @@ def list_invariants() -> None:
         typer.echo(f"{inv.name} ({inv.kind.value})\n    {inv.statement}\n    source: {inv.source}\n")
 
 
+def _register_trace_commands() -> None:
+    """kmodel validate / record / export (kmodel.validate.commands)."""
+    from kmodel.validate.commands import register
+
+    register(app)
+
+
+_register_trace_commands()
+
+
 def main() -> None:
     """Entry point of the `kmodel` console script."""
     try:
