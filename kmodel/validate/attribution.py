@@ -225,6 +225,10 @@ def owner_solid(view: View, dependent: Any, ref: Any) -> bool | None:
     return not (meta.deletion_timestamp is not None and FINALIZER_FOREGROUND in meta.finalizers)
 
 
+def _finished(job: Any) -> bool:
+    return any(c.type in ("Complete", "Failed") and c.status == "True" for c in job.status.conditions)
+
+
 def _active_pods_of(view: View, owner: Any) -> int:
     n = 0
     for k in view.dependents.get(owner.metadata.uid, ()):
@@ -447,6 +451,10 @@ class Attributor:
                 return ObservedReconcile("statefulset", ns, oname, evidence=f"ordinal {ordinal} is outside the range of StatefulSet {oname}", origin=origin)
             if obj.status.phase == "Failed":
                 return ObservedReconcile("statefulset", ns, oname, evidence="a failed StatefulSet pod", origin=origin)
+            revision = obj.metadata.labels.get("controller-revision-hash")
+            update = owner.status.update_revision
+            if owner.spec.update_strategy.type == "RollingUpdate" and revision and update and revision != update:
+                return ObservedReconcile("statefulset", ns, oname, evidence=f"rolling update: pod revision {revision} is not the update revision {update}", origin=origin)
             return None
         if obj.kind == "Pod" and kind == "DaemonSet":
             from kmodel.controllers.daemonset import TEMPLATE_GENERATION_LABEL, template_generation
@@ -457,6 +465,14 @@ class Attributor:
                 return ObservedReconcile("daemonset", ns, oname, evidence="a failed daemon pod", origin=origin)
             if gen is not None and label is not None and label.isdigit() and int(label) < gen:
                 return ObservedReconcile("daemonset", ns, oname, evidence=f"pod of template generation {label} < {gen}", origin=origin)
+            return None
+        if obj.kind == "Job" and kind == "CronJob" and _finished(obj):
+            failed = any(c.type == "Failed" and c.status == "True" for c in obj.status.conditions)
+            limit = owner.spec.failed_jobs_history_limit if failed else owner.spec.successful_jobs_history_limit
+            kept = [j for j in (self.view.get(k) for k in self.view.dependents.get(owner.metadata.uid, ()) if k[0] == "Job")
+                    if j is not None and _finished(j) and any(c.type == ("Failed" if failed else "Complete") and c.status == "True" for c in j.status.conditions)]
+            if limit is not None and len(kept) > limit:
+                return ObservedReconcile("cronjob", ns, oname, evidence=f"CronJob {oname} keeps {len(kept)} finished Jobs, over its history limit {limit}", origin=origin)
             return None
         if obj.kind == "ReplicaSet" and kind == "Deployment" and obj.spec.replicas == 0:
             return ObservedReconcile("deployment", ns, oname, evidence="revision history clean-up of a ReplicaSet scaled to 0", origin=origin)

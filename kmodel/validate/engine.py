@@ -50,6 +50,8 @@ from kmodel.validate.view import Change, Key, Scope, View, build_state
 
 MAX_FINDINGS_PER_INVARIANT = 100
 MAX_INPUT_FINDINGS = 1000
+_SYNCED_KIND = {"deployment": "Deployment", "replicaset": "ReplicaSet", "replicationcontroller": "ReplicationController", "statefulset": "StatefulSet",
+                "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob", "ttlafterfinished": "Job", "kubelet": "Pod", "taint-eviction": "Pod", "podgc": "Pod"}
 _WORKLOADS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet")
 
 
@@ -568,10 +570,13 @@ class Engine:
                     region[k] = o
         uids = {o.metadata.uid for o in region.values()}
         namespaces = {c.key[1] for c in changes}
+        protected = self._decision_subjects(changes, act)
         tried = 0
         for _seq, t, key, before, after in reversed(self.view.history):
             if t < clock - self.lag_seconds or tried >= self.lag_steps:
                 break
+            if before is None and key in protected:
+                break  # no earlier state has the object the decision is about
             touched = key in region or keys is None or key[0] in sc.kinds or (key[0] in sc.namespace_kinds and key[1] in namespaces)
             if not touched:
                 for o in (before, after):
@@ -590,6 +595,20 @@ class Engine:
             if not inv.violations(prev, act, nxt):
                 return True
         return False
+
+    def _decision_subjects(self, changes: list[Change], act: Any) -> set[Key]:
+        """The objects a decision is about: the synced object of a controller, and the
+        owners of the changed objects. A state before they existed cannot justify it."""
+        out: set[Key] = set()
+        for c in changes:
+            for o in (c.old, c.new):
+                if o is not None:
+                    self.view._owner_keys(o, out)
+        if isinstance(act, Reconcile):
+            kind = _SYNCED_KIND.get(act.controller, act.kind)
+            if kind:
+                out.add((kind, act.namespace, act.name))
+        return out
 
     def _violation(self, inv: Invariant, v: Violation, changes: list[Change], action: Callable[[], Any], origin: Origin, prev: ClusterState, nxt: ClusterState) -> None:
         st = self.stats[inv.name]
