@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
+from invariants.util import changed, created
 from kmodel.actions import Schedule
 from kmodel.objects.meta import condition_true, find_condition
 from kmodel.objects.pod import Pod, pod_requests
@@ -53,34 +54,49 @@ def placement_filters(prev: ClusterState, action: Any, nxt: ClusterState) -> Ite
         )
 
 
+def _overcommit(state: ClusterState, node_name: str) -> list[str]:
+    node = state.get("Node", "", node_name)
+    if node is None:
+        return []
+    pods = [p for p in state.pods_on(node_name) if placed(p)]
+    problems = []
+    limit = node.allocatable_of("pods") or 0
+    if len(pods) > limit:
+        problems.append(f"node {node_name} holds {len(pods)} pods but allows {limit}")
+    used: dict[str, int] = {}
+    for p in pods:
+        for r, v in pod_requests(p.spec).items():
+            used[r] = used.get(r, 0) + v
+    for r, v in sorted(used.items()):
+        alloc = node.allocatable_of(r)
+        if v > 0 and (alloc is None or v > alloc):
+            problems.append(f"pods on node {node_name} request {v} of {r} but only {alloc} is allocatable")
+    return problems
+
+
 @invariant(
     "node-capacity",
-    Kind.ALWAYS,
-    """On every node, the pods placed there (bound by the scheduler or admitted by the
-    kubelet, and not terminal) fit: their number is at most the node's allocatable pods,
-    and for every resource they request the sum of their requests is at most the node's
-    allocatable amount.""",
+    Kind.TRANSITION,
+    """No step that places a pod on a node — a binding by the scheduler or an admission by
+    the node's kubelet — leaves that node over-committed: the pods placed there (bound or
+    admitted, not terminal) number at most its allocatable pods, and for every resource
+    they request the sum of their requests is at most its allocatable amount. (A node that
+    is replaced by a smaller one under the same name can hold too many pods without any
+    placement decision; its kubelet then rejects pods at admission.)""",
     subjects=lambda s: s.count("Node"),
-    source="spec §4 (S: Σ requests ≤ allocatable; #pods ≤ max pods); NodeResourcesFit; kubelet admission",
+    source="spec §4 (S: Σ requests ≤ allocatable; #pods ≤ max pods); NodeResourcesFit; kubelet admission (lifecycle/predicate.go)",
     tags=("scheduler", "kubelet"),
 )
-def node_capacity(state: ClusterState) -> Iterable[Violation]:
-    for node in state.nodes():
-        pods = [p for p in state.pods_on(node.name) if placed(p)]
-        if not pods:
-            continue
-        limit = node.allocatable_of("pods") or 0
-        if len(pods) > limit:
-            yield Violation("node-capacity", f"node {node.name} holds {len(pods)} pods but allows {limit}", (str(node.ref),))
-        used: dict[str, int] = {}
-        for p in pods:
-            for r, v in pod_requests(p.spec).items():
-                used[r] = used.get(r, 0) + v
-        for r, v in sorted(used.items()):
-            alloc = node.allocatable_of(r)
-            if v > 0 and (alloc is None or v > alloc):
-                yield Violation(
-                    "node-capacity",
-                    f"pods on node {node.name} request {v} of {r} but only {alloc} is allocatable",
-                    (str(node.ref), *(str(p.ref) for p in pods)),
-                )
+def node_capacity(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
+    newly: set[str] = set()
+    for old, new in changed(prev, nxt, "Pod"):
+        if new.spec.node_name and placed(new) and not placed(old):
+            newly.add(new.spec.node_name)
+        elif new.spec.node_name and not old.spec.node_name and placed(new):
+            newly.add(new.spec.node_name)
+    for pod in created(prev, nxt, "Pod"):
+        if pod.spec.node_name and placed(pod):
+            newly.add(pod.spec.node_name)
+    for node_name in sorted(newly):
+        for problem in _overcommit(nxt, node_name):
+            yield Violation("node-capacity", problem, (f"Node {node_name}",))
