@@ -133,12 +133,13 @@ class _Reader:
                 if _incomplete(text, err) and not final:
                     return
                 line = self.start + text.count("\n", 0, min(err.pos, len(text)))
+                first = self.start + text.count("\n", 0, i)
                 if _incomplete(text, err):
-                    first = self.start + text.count("\n", 0, i)
                     yield JsonProblem(first, "truncated: the JSON value starting on this line is cut off by the end of the input")
                     self.pending = []
                     return
-                yield JsonProblem(line, f"not valid JSON: {err.msg} (column {err.colno})")
+                at = f"column {err.colno}" if line == first else f"at line {line}, column {err.colno}"
+                yield JsonProblem(first, f"not valid JSON: {err.msg} ({at})")
                 self.resync_after_first()
                 continue
             yield self.start + text.count("\n", 0, i), value

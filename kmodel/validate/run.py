@@ -129,6 +129,9 @@ def _itf_key(k: Any) -> Key | None:
 def _run_itf(engine: Engine, path: Path) -> None:
     """Feed the states of an ITF trace to the engine."""
     file = str(path)
+    # an ITF trace holds every state of a run, each step as the model took it: no
+    # observation lag to allow for
+    engine.lag_seconds = 0
     items: Iterator[Any] = iter(read_itf(path))
     for item in items:
         if isinstance(item, InputProblem):
