@@ -77,6 +77,11 @@ def write(state: ClusterState, *requests: apiserver.Request, config: ModelConfig
     return tx.commit()
 
 
+def set_status(state: ClusterState, job: Any, **changes: Any) -> ClusterState:
+    """Write the Job's status with `changes` (a hand-built step)."""
+    return write(state, apiserver.Update(replace(job, status=replace(job.status, **changes)), status=True, check_rv=False))
+
+
 def terminated(code: int, at: int) -> ContainerState:
     """A terminated container state finished at `at`."""
     return ContainerState(terminated=ContainerStateTerminated(exit_code=code, reason="Completed" if code == 0 else "Error", finished_at=at))
