@@ -210,13 +210,13 @@ def at(state: ClusterState, clock: int) -> ClusterState:
     return tx.commit()
 
 
-def booted(model: Model, *objects: Any, nodes: tuple[Any, ...] = ()) -> ClusterState:
-    """Nodes added, objects applied, everything settled."""
+def booted(model: Model, *objects: Any, nodes: tuple[Any, ...] = (), settle: bool = True) -> ClusterState:
+    """Nodes added, objects applied, everything settled (unless `settle` is false)."""
     s = empty_state()
     for n in nodes or (node("n1"),):
         s = model.step(s, AddNode(n))
     s = model.step(s, Apply(tuple(objects)))
-    return model.settle(s).state
+    return model.settle(s).state if settle else s
 
 
 def phases(state: ClusterState) -> Counter[str]:
