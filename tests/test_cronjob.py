@@ -947,3 +947,16 @@ def test_get_jobs_to_be_reconciled() -> None:
     for o in objs:
         tx.put(o)
     assert [x.metadata.name for x in jobs_to_be_reconciled(tx.commit(), cj)] == ["foo-fooer-owner-ref", "foo1"]
+
+
+@pytest.mark.parametrize("version", [OLD, NEWEST])
+def test_every_with_a_short_starting_deadline_never_starts(version: str) -> None:
+    """With @every, robfig's Next is relative to its argument, and the startingDeadlineSeconds
+    floor (earliest = now − SDS) restarts the chain on every sync: when the controller syncs at
+    the due time the next activation is SDS seconds short of a full period away, so nothing
+    ever starts (upstream table: "with @every schedule, never ran, is time, past deadline")."""
+    m = model(version)
+    s = settle(m, start(m, cronjob(schedule="@every 1h30m", startingDeadlineSeconds=60)), 12 * H)
+    assert jobs(s) == [] and cj_of(s).status.last_schedule_time is None
+    s = settle(m, start(m, cronjob(schedule="@every 1h30m", startingDeadlineSeconds=5400)), 3 * H)
+    assert names(s) == [f"mycronjob-{minutes(90 * M)}", f"mycronjob-{minutes(3 * H)}"]
