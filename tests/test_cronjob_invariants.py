@@ -19,7 +19,7 @@ from kmodel.actions import Action, AddNode, Apply, ExitContainer, Patch, Reconci
 from kmodel.checking import Checker
 from kmodel.config import ModelConfig
 from kmodel.controllers.common import controller_ref
-from kmodel.controllers.cronjob import CronJobController, next_sync_time, parse_standard
+from kmodel.controllers.cronjob import CronJobController, EverySchedule, next_sync_time, parse_standard
 from kmodel.controllers.garbagecollector import GarbageCollector
 from kmodel.controllers.ttlafterfinished import TTLAfterFinishedController
 from kmodel.frozen import freeze
@@ -394,6 +394,6 @@ def test_any_cronjob_runs_with_every_invariant_held(cj: Any, version: str, exits
     # not vacuous: a CronJob due within the two hours started Jobs — except an @every schedule
     # with startingDeadlineSeconds below its period, whose chain restarts at now − SDS on every
     # sync (see test_cronjob.test_every_with_a_short_starting_deadline_never_starts)
-    sched, sds = cj.spec.schedule, cj.spec.starting_deadline_seconds
-    restarts = sched.startswith("@every") and sds is not None and sds < parse_standard(sched).delay
+    sched, sds = parse_standard(cj.spec.schedule), cj.spec.starting_deadline_seconds
+    restarts = isinstance(sched, EverySchedule) and sds is not None and sds < sched.delay
     assert bool(jobs_seen) == (first is not None and first <= 2 * H and not restarts), (first, sorted(jobs_seen))
