@@ -39,6 +39,11 @@ next valid instant, robfig skips it) is passed over, and no time more than five 
 ahead is found (robfig's search limit). `spec.timeZone` becomes a `TZ=` prefix
 (formatSchedule). Model time t is `config.epoch + t` seconds.
 
+A consequence worth knowing, reproduced from the upstream table ("with @every schedule,
+never ran, is time, past deadline"): @every counts from the time it is given, and the
+startingDeadlineSeconds floor gives it now − SDS, so an @every CronJob whose deadline is
+shorter than its period never starts a Job when synced at its due time.
+
 Abstractions and deviations:
 
 * Events (UnexpectedJob, SawCompletedJob, MissingJob, MissSchedule, JobAlreadyActive,
@@ -74,13 +79,13 @@ Differences between releases (`config.kubernetes_version`; "1.28" is v1.28.0):
 * 1.29 (kubernetes#119776): the history cleanup runs before syncCronJob, also when the
   sync fails, and the status is written once for both. v1.28.0 cleans up after a
   successful sync only, so a failed create (AlreadyExists) also skips the cleanup.
-* 1.29 (kubernetes#120649, cherry-picked to 1.28.3): AlreadyExists on create, for a Job
+* 1.29 (kubernetes#120649; in a 1.28 patch release through #120809): AlreadyExists on create, for a Job
   this CronJob controls that is not in `status.active`, adds it to the list and sets
   lastScheduleTime. v1.28.0 returns the error and retries: a Job created while the
   status write was lost (a conflict) is never recorded, the same time is tried again
   and again until the next schedule time, and with Forbid the next Job starts while
   the unrecorded one still runs.
-* 1.29 (kubernetes#121327, cherry-picked to 1.28.4): when times were missed but the
+* 1.29 (kubernetes#121327; in a 1.28 patch release through #121536): when times were missed but the
   approximation finds none (irregular schedules), the requeue is computed from now;
   v1.28.0 computes it from lastScheduleTime, which lies in the past, and re-syncs
   continuously. Both create the same Jobs at the same times in the model; the >100
