@@ -278,3 +278,52 @@ def cron_jobs(draw: st.DrawFn, name: str = "cron") -> object:
         failed_jobs_history_limit=draw(st.integers(0, 2)),
     )
     return CronJob(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)
+
+
+@st.composite
+def jobs(draw: st.DrawFn, name: str = "job") -> object:
+    """A valid batch/v1 Job: NonIndexed (sometimes a work queue without completions) or
+    Indexed, small parallelism and completions, any backoffLimit, sometimes suspended,
+    with activeDeadlineSeconds, a pod failure policy (restartPolicy Never, then
+    podReplacementPolicy Failed or unset), a podReplacementPolicy, and, for Indexed Jobs,
+    backoffLimitPerIndex with maxFailedIndexes or a success policy."""
+    from kmodel.objects.batch import (
+        Job,
+        JobSpec,
+        PodFailurePolicy,
+        PodFailurePolicyOnExitCodesRequirement,
+        PodFailurePolicyRule,
+        SuccessPolicy,
+        SuccessPolicyRule,
+    )
+
+    indexed = draw(st.booleans())
+    completions = draw(st.integers(1, 3)) if indexed else draw(st.sampled_from([None, 1, 2, 3]))
+    pfp: PodFailurePolicy | None = None
+    restart = draw(st.sampled_from(["Never", "OnFailure"]))
+    if restart == "Never" and draw(st.integers(0, 2)) == 0:
+        action = draw(st.sampled_from(["FailJob", "Ignore", "Count"] + (["FailIndex"] if indexed else [])))
+        pfp = PodFailurePolicy((PodFailurePolicyRule(action, on_exit_codes=PodFailurePolicyOnExitCodesRequirement("In", (42,))),))
+    replacement = draw(st.sampled_from([None, "Failed"] if pfp is not None else [None, "Failed", "TerminatingOrFailed"]))
+    per_index = draw(st.sampled_from([None, 0, 1])) if indexed else None
+    if pfp is not None and pfp.rules[0].action == "FailIndex" and per_index is None:
+        per_index = 1  # FailIndex needs backoffLimitPerIndex
+    max_failed = draw(st.sampled_from([None, 0, 1])) if per_index is not None else None
+    success: SuccessPolicy | None = None
+    if indexed and completions and draw(st.integers(0, 3)) == 0:
+        success = SuccessPolicy((SuccessPolicyRule(succeeded_count=draw(st.integers(1, completions))),))
+    spec = JobSpec(
+        template=draw(pod_templates(name, restart_policy=restart)),
+        parallelism=draw(st.sampled_from([None, 0, 1, 2, 3])),
+        completions=completions,
+        completion_mode="Indexed" if indexed else draw(st.sampled_from([None, "NonIndexed"])),
+        backoff_limit=draw(st.sampled_from([None, 0, 1, 3])),
+        backoff_limit_per_index=per_index,
+        max_failed_indexes=max_failed,
+        active_deadline_seconds=draw(st.sampled_from([None, None, 30, 600])),
+        suspend=draw(st.integers(0, 5)) == 0,
+        pod_failure_policy=pfp,
+        pod_replacement_policy=replacement,
+        success_policy=success,
+    )
+    return Job(metadata=ObjectMeta(name=name, namespace=NAMESPACE), spec=spec)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invariants.registry import REGISTRY, Invariant, Violation, check_transition, load_all
 from kmodel import apiserver
@@ -19,6 +22,7 @@ from kmodel.model import Model
 from kmodel.objects.batch import Job, UncountedTerminatedPods
 from kmodel.objects.meta import Condition
 from kmodel.state import ClusterState, empty_state
+from kmodel.strategies import jobs
 from tests.builders import node
 from tests.jobkit import NEW, NS, OLD, at, booted, create, decode, job_manifest, job_pod, set_status, sync, write
 
@@ -273,3 +277,38 @@ def test_invariants_are_registered_with_statements_and_sources() -> None:
     for inv in JOB_INVARIANTS:
         assert inv.statement and inv.source and "job" in inv.tags
         assert inv.subjects(empty_state()) == 0
+
+
+# ---- any valid Job -------------------------------------------------------------------------------
+
+
+@given(jobs(), st.sampled_from(["1.28", "1.34"]), st.lists(st.sampled_from([0, 1, 42]), max_size=4), st.booleans())
+@settings(max_examples=15, deadline=None)
+def test_any_job_runs_with_every_invariant_held(job: Any, version: str, exits: list[int], toggle_suspend: bool) -> None:
+    """The whole control plane over a generated Job: some containers exit (successes,
+    failures, a pod failure policy's code), the Job may be suspended or resumed, and the
+    cluster settles; every invariant (Job ones and the rest) holds on every step."""
+    from invariants.registry import select
+    from kmodel.checking import Checker
+
+    m = Model(ModelConfig(kubernetes_version=version))
+    checker = Checker(select())
+    found: list[Violation] = []
+
+    def on_step(a: ClusterState, action: Action, b: ClusterState) -> None:
+        found.extend(checker.transition_(a, action, b))
+
+    s = m.step(m.step(empty_state(), AddNode(node("n1", cpu="8", pods=20))), Apply((job,)))
+    s = m.settle(s, horizon=3600, on_step=on_step).state
+    for code in exits:
+        running = [p for p in s.pods(NS) if p.status.phase == "Running"]
+        if running:
+            s = m.step(s, ExitContainer(NS, running[0].metadata.name, running[0].spec.containers[0].name, code))
+            s = m.settle(s, horizon=s.clock + 3600, on_step=on_step).state
+    if toggle_suspend:
+        suspend = not bool(s.get("Job", NS, job.metadata.name).spec.suspend)
+        s = m.step(s, Patch("Job", NS, job.metadata.name, freeze({"spec": {"suspend": suspend}})))
+    result = m.settle(s, horizon=s.clock + 3600, on_step=on_step)
+    if result.quiescent:
+        found.extend(checker.at_quiescence(result.state))
+    assert found == [], "\n".join(map(str, found))
