@@ -60,6 +60,10 @@ Differences between releases (config.kubernetes_version):
   batch/v1 Job from 1.31 (kubernetes#124798); in 1.28 (resolveControllerRef finds no
   Job) it removes it. From 1.29 (kubernetes#119944) a finished Job's pods that still
   hold the finalizer are cleaned up at once; in 1.28 only when such a pod is deleted.
+* podReplacementPolicy defaulting (SetDefaults_Job: Failed with a pod failure policy,
+  else TerminatingOrFailed) happens only with the gate, from 1.29; the create hook
+  (kmodel/objects/batch_hooks.py) cannot see the release and always defaults, which the
+  1.28 controller ignores (see that module).
 * The pod failure back-off is 10 s doubling to 10 min in every modelled release
   (backoff_utils.go; DefaultJobPodFailureBackOff/MaxJobPodFailureBackOff are the same in
   1.28 and current code); JobReadyPods (status.ready) and PodIndexLabel (the index label)
@@ -68,11 +72,14 @@ Differences between releases (config.kubernetes_version):
 Deliberate abstractions: API calls never fail (no slow-start batching is visible, every
 create and delete succeeds); the 1 s pod-event batching and the work queue are not
 modelled (a sync is enabled whenever it would change something); finalizer removal is a
-full-object update rather than a strategic-merge patch; finalizer expectations are the
+full-object update rather than a strategic-merge patch, and status writes carry no
+resourceVersion precondition (upstream would retry a conflict); finalizer expectations are the
 controller's own finalizer removals still in flight (async delivery); a Job whose spec
 lost its generated selector (the model's Apply replaces the whole spec, which the API
 server would reject as immutable) is read through generateSelector; the ActivePods order
-without deletion cost or ranks is used for removal, as upstream.
+without deletion cost or ranks is used for removal, as upstream. The model's kubelet stops
+containers at once with exit code 0 on SIGTERM, so a deleted pod that the controller sees
+only once terminal ends Succeeded (real containers may exit 143 or be killed later).
 """
 
 from __future__ import annotations
