@@ -294,8 +294,11 @@ class Attributor:
             return int(new.metadata.creation_timestamp)
         if change.started_deletion and new is not None and new.metadata.deletion_timestamp is not None:
             return int(new.metadata.deletion_timestamp - (new.metadata.deletion_grace_period_seconds or 0))
-        entry = writer(old_mf, new_mf)
-        return model_time(entry.get("time"), self.epoch) if entry is not None else None
+        # the writer's entry carries the latest time (entries of earlier writers are older)
+        if isinstance(new_mf, list) and new_mf:
+            latest = max((e.get("time") or "" for e in new_mf if isinstance(e, dict)), default="")
+            return model_time(latest, self.epoch) if latest else None
+        return None
 
     # -- rule 1 ----------------------------------------------------------------------
     def _by_username(self, ev: RawEvent, change: Change, origin: Origin) -> Any:

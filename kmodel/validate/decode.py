@@ -22,6 +22,7 @@ import functools
 import types
 import typing
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Union
 
 from kmodel.codec import Decoder, FieldInfo, fields_of
@@ -32,6 +33,7 @@ from kmodel.objects.generic import GenericObject
 from kmodel.objects.kinds import KINDS, KindInfo
 from kmodel.objects.meta import ObjectMeta
 from kmodel.objects.serde import describe_raw
+from kmodel.timefmt import to_model_seconds
 
 _MISSING: Any = object()
 # Kinds whose defaulting reads one section to fill another (RC metadata.labels from the
@@ -90,6 +92,173 @@ def _tuple_item_dataclass(hint: Any) -> type | None:
     return None
 
 
+class _Fallback(Exception):
+    """A value a compiled converter does not accept: the codec decodes it (and reports
+    the error, if it is one)."""
+
+
+Converter = Callable[[Any], Any]
+
+
+class _Compiled:
+    """Per-type converters equivalent to `kmodel.codec.Decoder.value` on valid input,
+    built once per type: no type inspection per value. Anything unexpected raises
+    _Fallback and the codec takes over (so errors read exactly as the codec words them)."""
+
+    def __init__(self, epoch: datetime) -> None:
+        self.epoch = epoch
+        self._cache: dict[tuple[Any, str], Converter] = {}
+        self._times: dict[str, int] = {}
+
+    def get(self, hint: Any, kind: str) -> Converter:
+        """The converter of (hint, kind)."""
+        key = (hint, kind)
+        c = self._cache.get(key)
+        if c is None:
+            c = self._cache[key] = self._build(hint, kind)
+        return c
+
+    def _time(self, raw: Any) -> Any:
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise _Fallback
+        t = self._times.get(raw)
+        if t is None:
+            try:
+                t = to_model_seconds(raw, self.epoch)
+            except ValueError:
+                raise _Fallback from None
+            if len(self._times) > 100_000:
+                self._times.clear()
+            self._times[raw] = t
+        return t
+
+    def _build(self, hint: Any, kind: str) -> Converter:
+        if kind == "time":
+            return self._time
+        if kind in ("rv", "quantities"):
+            raise _Fallback  # rare: the codec decodes them
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+        if origin in (Union, types.UnionType):
+            non_none = [a for a in args if a is not type(None)]
+            optional = len(non_none) < len(args)
+            if set(non_none) == {int, str}:
+                def int_or_str(raw: Any) -> Any:
+                    if raw is None and optional:
+                        return None
+                    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+                        raise _Fallback
+                    return raw
+                return int_or_str
+            if len(non_none) == 1:
+                inner = self.get(non_none[0], kind)
+
+                def opt(raw: Any) -> Any:
+                    return None if raw is None and optional else inner(raw)
+                return opt
+            raise _Fallback
+        if origin is tuple:
+            item = self.get(args[0], "")
+
+            def tup(raw: Any) -> Any:
+                if raw is None:
+                    return ()
+                if not isinstance(raw, list):
+                    raise _Fallback
+                return tuple([item(x) for x in raw])
+            return tup
+        if origin is FrozenDict or hint is FrozenDict:
+            vt = args[1] if args else object
+            if vt is object:
+                def frozen_any(raw: Any) -> Any:
+                    if raw is None:
+                        return EMPTY
+                    if not isinstance(raw, dict):
+                        raise _Fallback
+                    return freeze(raw)
+                return frozen_any
+            if vt is str:
+                def frozen_str(raw: Any) -> Any:
+                    if raw is None:
+                        return EMPTY
+                    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+                        raise _Fallback
+                    return FrozenDict(raw) if raw else EMPTY
+                return frozen_str
+            vconv = self.get(vt, "")
+
+            def frozen(raw: Any) -> Any:
+                if raw is None:
+                    return EMPTY
+                if not isinstance(raw, dict):
+                    raise _Fallback
+                return FrozenDict({k: vconv(v) for k, v in raw.items()}) if raw else EMPTY
+            return frozen
+        if dataclasses.is_dataclass(hint):
+            return self._dataclass(hint)  # type: ignore[arg-type]
+        if hint is bool:
+            def boolean(raw: Any) -> Any:
+                if not isinstance(raw, bool):
+                    raise _Fallback
+                return raw
+            return boolean
+        if hint is int:
+            def integer(raw: Any) -> Any:
+                if isinstance(raw, bool) or not isinstance(raw, int):
+                    if isinstance(raw, float) and raw.is_integer():
+                        return int(raw)
+                    raise _Fallback
+                return raw
+            return integer
+        if hint is str:
+            def string(raw: Any) -> Any:
+                if not isinstance(raw, str):
+                    raise _Fallback
+                return raw
+            return string
+        if hint is object or hint is Any:
+            return freeze
+        raise _Fallback
+
+    def _dataclass(self, cls: type) -> Converter:
+        keys = _keys(cls)
+        extra_name = _extra_field(cls)
+        required = [fi for fi in fields_of(cls) if fi.default_missing and fi.kind != "extra"]
+        plan: dict[str, tuple[str, Converter | None, FieldInfo]] = {}
+        for key, fi in keys.items():
+            try:
+                plan[key] = (fi.name, self.get(fi.hint, fi.kind), fi)
+            except _Fallback:
+                plan[key] = (fi.name, None, fi)  # decoded by the codec
+        epoch = self.epoch
+
+        def decode(raw: Any) -> Any:
+            if not isinstance(raw, dict):
+                raise _Fallback
+            values: dict[str, Any] = {}
+            extra: dict[str, Any] | None = None
+            for key, v in raw.items():
+                entry = plan.get(key)
+                if entry is None:
+                    if extra_name:
+                        if extra is None:
+                            extra = {}
+                        extra[key] = freeze(v)
+                    continue
+                name, conv, fi = entry
+                values[name] = conv(v) if conv is not None else _QuietDecoder("", "", epoch).value(fi.hint, fi.kind, v, key)
+            if extra_name:
+                values[extra_name] = FrozenDict(extra) if extra else EMPTY
+            for fi in required:
+                if fi.name not in values:
+                    raise _Fallback
+            return cls(**values)
+
+        return decode
+
+
 def strip_managed_fields(raw: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     """`raw` without metadata.managedFields (a shallow copy when it had them), and them."""
     meta = raw.get("metadata")
@@ -113,6 +282,7 @@ class ObjectDecoder:
         self.reused = 0
         self.decoded = 0
         self._dec: Decoder = _QuietDecoder("", "", epoch)
+        self._compiled = _Compiled(epoch)
 
     def forget(self, key: tuple[str, str, str]) -> None:
         """Drop the previous version of an object (it was deleted)."""
@@ -156,7 +326,15 @@ class ObjectDecoder:
             old_meta = _MISSING
         else:
             old_meta = old_obj.metadata if old_obj is not None else _MISSING
-        meta = self._reuse(ObjectMeta, "", meta_raw, "metadata", old_raw.get("metadata", _MISSING), old_meta)
+        old_meta_raw = old_raw.get("metadata", _MISSING)
+        meta = None
+        if old_meta is not _MISSING and isinstance(old_meta_raw, dict) and isinstance(meta_raw, dict):
+            # the usual change of metadata: only the resourceVersion
+            rv = meta_raw.get("resourceVersion")
+            if {**meta_raw, "resourceVersion": None} == {**old_meta_raw, "resourceVersion": None} and isinstance(rv, str) and rv.isdigit():
+                meta = dataclasses.replace(old_meta, resource_version=int(rv))
+        if meta is None:
+            meta = self._reuse(ObjectMeta, "", meta_raw, "metadata", old_meta_raw, old_meta)
         if info.namespaced and not meta.namespace:
             meta = dataclasses.replace(meta, namespace="default")
         if not info.namespaced and meta.namespace:
@@ -196,9 +374,16 @@ class ObjectDecoder:
                     if i < len(old_raw) and isinstance(x, dict) and isinstance(old_raw[i], dict):
                         out.append(self._dataclass(item, x, f"{path}[{i}]", old_raw[i], old_val[i]) if x != old_raw[i] else old_val[i])
                     else:
-                        out.append(dec.value(item, "", x, f"{path}[{i}]"))
+                        out.append(self._value(item, "", x, f"{path}[{i}]"))
                 return tuple(out)
-        return dec.value(hint, kind, raw, path)
+        return self._value(hint, kind, raw, path)
+
+    def _value(self, hint: Any, kind: str, raw: Any, path: str) -> Any:
+        """Decode without a previous version: the compiled converter, or the codec."""
+        try:
+            return self._compiled.get(hint, kind)(raw)
+        except _Fallback:
+            return self._dec.value(hint, kind, raw, path)
 
     def _dataclass(self, cls: type, raw: dict[str, Any], path: str, old_raw: Any, old_val: Any) -> Any:
         """Decoder.dataclass with reuse of the fields equal to the previous version's."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,8 @@ from kmodel.validate.source import ADDED, BIND, DELETED, EVICT, SCALE, SYNC, Inp
 from kmodel.validate.view import Change, Key, Scope, View, build_state
 
 MAX_FINDINGS_PER_INVARIANT = 100
+# passed to checks that do not read the action (their policy says reads_action=False)
+_NOT_ATTRIBUTED = Observed(category=UNKNOWN, evidence="not attributed: no check on this step reads its author")
 MAX_INPUT_FINDINGS = 1000
 _SYNCED_KIND = {"deployment": "Deployment", "replicaset": "ReplicaSet", "replicationcontroller": "ReplicationController", "statefulset": "StatefulSet",
                 "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob", "ttlafterfinished": "Job", "kubelet": "Pod", "taint-eviction": "Pod", "podgc": "Pod"}
@@ -289,6 +291,7 @@ class Engine:
         self._started = time.perf_counter()
         self.peak_objects = 0
         self.notes: list[str] = []
+        self._by_kinds: dict[tuple[frozenset[str], bool], list[Invariant]] = {}
 
     # ---- input ---------------------------------------------------------------------
     def feed(self, item: RawEvent | InputProblem | Marker) -> None:
@@ -395,6 +398,8 @@ class Engine:
                 cache.append(attributor.attribute(ev, change, old_mf, new_mf, origin))
             return cache[0]
 
+        if ev.username:
+            action()  # cheap with a username: always attribute (the report's action mix)
         if first_sight:
             self.counts["objects first seen without their creation"] += 1
         self.check_step([change], action, origin, clock, transitions=not first_sight)
@@ -512,11 +517,11 @@ class Engine:
     ) -> None:
         """Evaluate every invariant the step can matter to, on its scope."""
         self.counts["steps"] += 1
-        kinds = {c.key[0] for c in changes}
+        kinds = frozenset(c.key[0] for c in changes)
         groups: dict[Scope, list[Invariant]] = {}
-        for inv in self.always + (self.transition if transitions else []):
+        for inv in self._candidates(kinds, transitions):
             p = self.policies[inv.name]
-            if p.skip or not relevant(p, changes, kinds):
+            if p.gate is not None and not p.gate(changes):
                 continue
             st = self.stats[inv.name]
             if inv.kind is Kind.TRANSITION and p.actors is not None:
@@ -546,13 +551,25 @@ class Engine:
                     for v in found:
                         self._seen_always.add((inv.name, v.message))
                 else:
-                    act = action()
+                    act = action() if self.policies[inv.name].reads_action else _NOT_ATTRIBUTED
                     found = inv.violations(prev, act, nxt)
                     if found and self.policies[inv.name].lag and self._explained_by_lag(inv, sc, keys, changes, act, clock):
                         st.lag_explained += 1
                         found = []
                 for v in found:
                     self._violation(inv, v, changes, action, origin, prev, nxt)
+
+    def _candidates(self, kinds: frozenset[str], transitions: bool) -> list[Invariant]:
+        """The invariants (not skipped) that changes of `kinds` can matter to, cached."""
+        key = (kinds, transitions)
+        hit = self._by_kinds.get(key)
+        if hit is None:
+            hit = [
+                inv for inv in self.always + (self.transition if transitions else [])
+                if not self.policies[inv.name].skip and relevant(replace(self.policies[inv.name], gate=None), [], set(kinds))
+            ]
+            self._by_kinds[key] = hit
+        return hit
 
     def _explained_by_lag(self, inv: Invariant, sc: Scope, keys: set[Key] | None, changes: list[Change], act: Any, clock: int) -> bool:
         """Whether some state of the last `lag_seconds` before the step (the region the

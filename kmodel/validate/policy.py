@@ -17,7 +17,9 @@ on the steps that can change its verdict and only on the part of the cluster it 
   — a controller acting on a lagging informer cache decides on an earlier state, which
   is the model's asynchronous delivery; only the steps no recent state justifies are
   reported;
-* `skip`: a documented reason never to judge it on traces.
+* `skip`: a documented reason never to judge it on traces;
+* `reads_action`: False for checks that never look at the action (the step's author
+  need not be worked out for them).
 
 An invariant this module does not know (added after it) is judged on every step, on the
 whole cluster: correct, only slower.
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invariants.registry import Invariant
-from kmodel.validate.view import DEPENDENTS, FAMILY, FULL, NODE, OWNERS, UID, Change, Scope, View, scope
+from kmodel.validate.view import DEPENDENTS, FAMILY, FULL, NODE, OWNERS, PLACEMENT, UID, Change, Scope, View, scope
 
 Gate = Callable[[list[Change]], bool]
 Needs = Callable[[View, list[Change]], str | None]
@@ -50,6 +52,8 @@ class TracePolicy:
     lag: bool = False
     skip: str = ""
     known: bool = True
+    # whether the check reads the step's action (False: attribution is not needed for it)
+    reads_action: bool = True
 
 
 # ---- gates -------------------------------------------------------------------------------
@@ -176,20 +180,20 @@ _POD = frozenset({"Pod"})
 
 POLICIES: dict[str, TracePolicy] = {
     # identity
-    "unique-names-and-uids": TracePolicy(kinds=None, gate=_new_uid, scope=scope(UID)),
-    "uid-immutable": TracePolicy(kinds=None, gate=_new_uid, scope=scope(UID)),
-    "single-controller-owner": TracePolicy(kinds=None, gate=_owners_changed, scope=scope()),
+    "unique-names-and-uids": TracePolicy(reads_action=False, kinds=None, gate=_new_uid, scope=scope(UID)),
+    "uid-immutable": TracePolicy(reads_action=False, kinds=None, gate=_new_uid, scope=scope(UID)),
+    "single-controller-owner": TracePolicy(reads_action=False, kinds=None, gate=_owners_changed, scope=scope()),
     # pods and placement
-    "pod-phase-monotonic": TracePolicy(kinds=_POD, gate=_modified("Pod"), scope=scope()),
-    "pod-node-immutable": TracePolicy(kinds=_POD, gate=_modified("Pod"), scope=scope()),
+    "pod-phase-monotonic": TracePolicy(reads_action=False, kinds=_POD, gate=_modified("Pod"), scope=scope()),
+    "pod-node-immutable": TracePolicy(reads_action=False, kinds=_POD, gate=_modified("Pod"), scope=scope()),
     "node-capacity": TracePolicy(
-        kinds=frozenset({"Pod", "Node"}), gate=_capacity_may_shrink, scope=scope(NODE), needs=_nodes_observed(_pod_nodes)
+        reads_action=False, kinds=frozenset({"Pod", "Node"}), gate=_capacity_may_shrink, scope=scope(NODE), needs=_nodes_observed(_pod_nodes)
     ),
     "placement-filters": TracePolicy(
-        kinds=_POD, gate=_binding, actors=frozenset({"scheduler"}), scope=scope(FULL), needs=_nodes_observed(_pod_nodes), lag=True
+        kinds=_POD, gate=_binding, actors=frozenset({"scheduler"}), scope=scope(PLACEMENT), needs=_nodes_observed(_pod_nodes), lag=True
     ),
     "scheduler-binds-feasible": TracePolicy(
-        kinds=_POD, gate=_binding, actors=frozenset({"scheduler"}), scope=scope(FULL), needs=_nodes_observed(_pod_nodes), lag=True
+        kinds=_POD, gate=_binding, actors=frozenset({"scheduler"}), scope=scope(PLACEMENT), needs=_nodes_observed(_pod_nodes), lag=True
     ),
     "taint-eviction-timing": TracePolicy(
         kinds=_POD, gate=_any_deletion(_POD), actors=frozenset({"taint-eviction"}), scope=scope(NODE, OWNERS), needs=_nodes_observed(_pod_nodes)
@@ -203,7 +207,7 @@ POLICIES: dict[str, TracePolicy] = {
         kinds=frozenset({"ReplicaSet", "Deployment"}), actors=frozenset({"deployment"}),
         scope=scope(FAMILY, family_kinds=("Deployment", "ReplicaSet")), lag=True,
     ),
-    "recreate-no-overlap": TracePolicy(kinds=_POD, gate=_any_created(_POD), scope=scope(FAMILY)),
+    "recreate-no-overlap": TracePolicy(reads_action=False, kinds=_POD, gate=_any_created(_POD), scope=scope(FAMILY)),
     # daemonset
     "daemonset-no-ineligible-node": TracePolicy(
         kinds=_POD, gate=_any_created(_POD), actors=frozenset({"daemonset"}), scope=scope(FAMILY, kinds=("Node",)),
@@ -229,14 +233,14 @@ POLICIES: dict[str, TracePolicy] = {
         )
         for name in ("statefulset-ordinality", "statefulset-one-pod-per-identity", "statefulset-ordered-ready", "statefulset-partition", "statefulset-claim-identity")
     },
-    "pv-bound-to-one-claim": TracePolicy(kinds=frozenset({"PersistentVolume", "PersistentVolumeClaim"}), scope=scope(kinds=("PersistentVolume", "PersistentVolumeClaim"))),
+    "pv-bound-to-one-claim": TracePolicy(reads_action=False, kinds=frozenset({"PersistentVolume", "PersistentVolumeClaim"}), scope=scope(kinds=("PersistentVolume", "PersistentVolumeClaim"))),
     # garbage collector
     "gc-no-live-owner-deletion": TracePolicy(kinds=None, gate=_owned_deletion, actors=frozenset({"garbagecollector"}), scope=scope(OWNERS)),
     "gc-orphan-before-removal": TracePolicy(kinds=None, gate=_orphan_finalizer_gone, actors=frozenset({"garbagecollector"}), scope=scope(DEPENDENTS)),
     # cronjob, ttl
-    "cronjob-one-job-per-schedule": TracePolicy(kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job"))),
-    "cronjob-forbid-no-overlap": TracePolicy(kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
-    "cronjob-replace-removes-first": TracePolicy(kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
+    "cronjob-one-job-per-schedule": TracePolicy(reads_action=False, kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job"))),
+    "cronjob-forbid-no-overlap": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
+    "cronjob-replace-removes-first": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
     "cronjob-no-late-start": TracePolicy(
         kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True
     ),
@@ -248,11 +252,11 @@ POLICIES: dict[str, TracePolicy] = {
         )
         for name in ("job-active-bound", "job-no-pods-during-backoff-or-suspension")
     },
-    "job-terminal-exclusive": TracePolicy(
+    "job-terminal-exclusive": TracePolicy(reads_action=False, 
         kinds=frozenset({"Job", "Pod"}), gate=lambda cs: any(c.key[0] == "Job" or c.created for c in cs), scope=scope(FAMILY, family_kinds=("Job", "Pod"))
     ),
-    "job-pods-counted-once": TracePolicy(kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
-    "job-terminal-after-tracking": TracePolicy(kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
+    "job-pods-counted-once": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
+    "job-terminal-after-tracking": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
     # quiescent
     "daemonset-one-per-node": TracePolicy(final_needs=_NODES_SEEN),
     "scheduler-completeness": TracePolicy(final_needs=_NODES_SEEN),

@@ -31,6 +31,8 @@ Key = tuple[str, str, str]  # kind, namespace, name
 
 # Scope parts (see `Scope`).
 SELF, UID, OWNERS, FAMILY, DEPENDENTS, NODE, FULL = "self", "uid", "owners", "family", "dependents", "node", "full"
+PLACEMENT = "placement"
+_STORAGE = ("PersistentVolumeClaim", "PersistentVolume", "StorageClass")
 _MAX_DEPTH = 6
 
 
@@ -47,6 +49,9 @@ class Scope:
       for nodes, the node's pods;
     * `kinds`: every object of these kinds; `namespace_kinds`: every object of these
       kinds in the changed objects' namespaces;
+    * `placement`: what the scheduler's filters read for a pod: its node, the pods
+      there and the storage objects — the whole cluster when the pod, or any pod,
+      has pod (anti-)affinity or topology spread constraints;
     * `full`: the whole cluster.
     """
 
@@ -74,6 +79,15 @@ def key_of(obj: Any) -> Key:
     """(kind, namespace, name) of a model object."""
     m = obj.metadata
     return (obj.kind, m.namespace, m.name)
+
+
+def has_pod_affinity(obj: Any) -> bool:
+    """A pod whose placement depends on pods on other nodes (or constrains theirs)."""
+    if obj is None or obj.kind != "Pod":
+        return False
+    spec = obj.spec
+    aff = spec.affinity
+    return bool(spec.topology_spread_constraints) or (aff is not None and (aff.pod_affinity is not None or aff.pod_anti_affinity is not None))
 
 
 def _node_of(obj: Any) -> str:
@@ -163,6 +177,7 @@ class View:
         # (sequence number, clock, key, version before, version after) of recent changes
         self.history: deque[tuple[int, int, Key, Any, Any]] = deque(maxlen=history)
         self.seq = 0
+        self.affinity_pods: set[Key] = set()
 
     # ---- reads -------------------------------------------------------------------
     def get(self, key: Key) -> Any:
@@ -223,6 +238,10 @@ class View:
         for uid in new_owners - old_owners:
             self.dependents.setdefault(uid, set()).add(key)
         if key[0] == "Pod":
+            if has_pod_affinity(new):
+                self.affinity_pods.add(key)
+            else:
+                self.affinity_pods.discard(key)
             a, b = _node_of(old), _node_of(new)
             if a != b:
                 nk = (key[1], key[2])
@@ -310,6 +329,13 @@ class View:
         if DEPENDENTS in parts:
             for o in versions:
                 out |= self.dependents.get(o.metadata.uid, set())
+        if PLACEMENT in parts:
+            if self.affinity_pods or any(has_pod_affinity(o) for o in versions):
+                return None
+            parts = parts | {NODE}
+            for kind in _STORAGE:
+                for ns, name in self.objects.get(kind, {}):
+                    out.add((kind, ns, name))
         if NODE in parts:
             nodes = set()
             for o in versions:
