@@ -41,25 +41,44 @@ _UID = "00000000-0000-4000-8000-"
 def base_scenario() -> dict[str, Any]:
     """One Deployment's life on three nodes."""
     dep = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
-                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"terminationGracePeriodSeconds": 5,
-                                       "containers": [{"name": "web", "image": "nginx:1.25", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "web"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 5,
+                    "containers": [{"name": "web", "image": "nginx:1.25", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
+                },
+            },
+        },
     }
     return {
         "name": "bench",
         "steps": [
-            {"addNode": {"name": "zznode-a"}}, {"addNode": {"name": "zznode-b"}}, {"addNode": {"name": "zznode-c"}},
-            {"apply": dep}, {"settle": {}},
-            {"setImage": {"kind": "Deployment", "name": "web", "image": "nginx:1.26"}}, {"settle": {}},
-            {"scale": {"kind": "Deployment", "name": "web", "replicas": 5}}, {"settle": {}},
-            {"scale": {"kind": "Deployment", "name": "web", "replicas": 2}}, {"settle": {}},
-            {"setImage": {"kind": "Deployment", "name": "web", "image": "nginx:1.27"}}, {"settle": {}},
+            {"addNode": {"name": "zznode-a"}},
+            {"addNode": {"name": "zznode-b"}},
+            {"addNode": {"name": "zznode-c"}},
+            {"apply": dep},
+            {"settle": {}},
+            {"setImage": {"kind": "Deployment", "name": "web", "image": "nginx:1.26"}},
+            {"settle": {}},
+            {"scale": {"kind": "Deployment", "name": "web", "replicas": 5}},
+            {"settle": {}},
+            {"scale": {"kind": "Deployment", "name": "web", "replicas": 2}},
+            {"settle": {}},
+            {"setImage": {"kind": "Deployment", "name": "web", "image": "nginx:1.27"}},
+            {"settle": {}},
             {"advance": "2m"},
-            {"delete": {"kind": "Deployment", "name": "web"}}, {"settle": {}},
-            {"removeNode": "zznode-a"}, {"removeNode": "zznode-b"}, {"removeNode": "zznode-c"},
+            {"delete": {"kind": "Deployment", "name": "web"}},
+            {"settle": {}},
+            {"removeNode": "zznode-a"},
+            {"removeNode": "zznode-b"},
+            {"removeNode": "zznode-c"},
         ],
     }
 
@@ -86,7 +105,7 @@ def generate(directory: Path, events: int, concurrent: int = 250) -> dict[str, A
     """Write a trace of `events` events into per-kind files in `directory`."""
     base, duration = templates()
     stagger = duration / concurrent  # seconds per tick
-    files = {}
+    files: dict[str, Any] = {}
     stamp: dict[int, str] = {}
 
     def rfc(sec: int) -> str:
@@ -153,6 +172,17 @@ print(json.dumps({"seconds": dt, "events": r.counts["events"], "violations": r.c
 """
 
 
+def _calibration_ms() -> float:
+    """Milliseconds for sum(range(10**6)), best of five: how fast this Python runs here
+    (about 10 ms on an unloaded current x86 core), to compare results across machines."""
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        sum(range(10**6))
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1000, 1)
+
+
 def validate_speed(events: int = 1_000_000, concurrent: int = 250) -> dict[str, Any]:
     """Generate the trace, validate it in a child process; events/s and peak memory."""
     from kmodel.validate.jsonstream import FAST_JSON
@@ -168,6 +198,7 @@ def validate_speed(events: int = 1_000_000, concurrent: int = 250) -> dict[str, 
             raise RuntimeError(f"validation failed: {out.stderr[-2000:]}")
         res = json.loads(out.stdout.strip().splitlines()[-1])
     return {
+        "python_calibration_ms": _calibration_ms(),
         **{k: v for k, v in res.items() if k != "seconds"},
         "trace_bytes": gen["bytes"],
         "bytes_per_event": round(gen["bytes"] / max(1, gen["events"])),

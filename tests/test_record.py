@@ -60,8 +60,10 @@ def _sample_events(name: str) -> list[dict[str, Any]]:
 def test_record_writes_kubectl_watch_files_that_validate(tmp_path: Path) -> None:
     pods, rss = _sample_events("pods.jsonl"), _sample_events("replicasets.jsonl")
     fake = FakeClient(
-        lists={"list_namespaced_pod": [{"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "343"}, "items": []}],
-               "list_namespaced_replica_set": [{"kind": "ReplicaSetList", "apiVersion": "apps/v1", "metadata": {"resourceVersion": "343"}, "items": []}]},
+        lists={
+            "list_namespaced_pod": [{"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "343"}, "items": []}],
+            "list_namespaced_replica_set": [{"kind": "ReplicaSetList", "apiVersion": "apps/v1", "metadata": {"resourceVersion": "343"}, "items": []}],
+        },
         streams={"list_namespaced_pod": [pods], "list_namespaced_replica_set": [rss]},
     )
     rec = record(["po", "replicasets"], tmp_path / "rec", namespace="scen-a", client=fake, duration=5, max_events=len(pods) + len(rss))
@@ -69,7 +71,10 @@ def test_record_writes_kubectl_watch_files_that_validate(tmp_path: Path) -> None
     assert rec.events == {"pods": len(pods), "replicasets": len(rss)}
     written = [json.loads(x) for x in lines(tmp_path / "rec" / "pods.jsonl")]
     assert written == pods  # exactly what the API server sent, one event per line
-    assert ("watch list_namespaced_pod", {"resource_version": "343", "timeout_seconds": 300, "allow_watch_bookmarks": True, "namespace": "scen-a"}) in fake.calls
+    assert (
+        "watch list_namespaced_pod",
+        {"resource_version": "343", "timeout_seconds": 300, "allow_watch_bookmarks": True, "namespace": "scen-a"},
+    ) in fake.calls
     result = run(tmp_path / "rec")
     assert result.findings == [] and result.counts["events"] == len(pods) + len(rss)
 
@@ -79,13 +84,17 @@ def test_record_lists_existing_objects_first_and_relists_after_an_expired_watch(
     first = {k: v for k, v in pods[0]["object"].items()}
     first.pop("kind")
     first.pop("apiVersion")  # list items come without kind and apiVersion
-    expired = {"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Expired", "code": 410,
-                                           "message": "too old resource version"}}
+    expired = {
+        "type": "ERROR",
+        "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Expired", "code": 410, "message": "too old resource version"},
+    }
     fake = FakeClient(
-        lists={"list_pod_for_all_namespaces": [
-            {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "348"}, "items": [first]},
-            {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "360"}, "items": [first]},
-        ]},
+        lists={
+            "list_pod_for_all_namespaces": [
+                {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "348"}, "items": [first]},
+                {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "360"}, "items": [first]},
+            ]
+        },
         streams={"list_pod_for_all_namespaces": [[pods[1], expired], pods[2:5]]},
     )
     rec = record(["pods"], tmp_path / "rec", client=fake, duration=5, max_events=7, indent=2)
@@ -100,7 +109,9 @@ def test_record_lists_existing_objects_first_and_relists_after_an_expired_watch(
     assert [c[0] for c in fake.calls].count("list_pod_for_all_namespaces") == 2
     assert rec.events == {"pods": 7}
     result = run(out)
-    assert [f.message.split(";")[0] for f in result.input_errors] == ["the watch ended with an error from the API server (410 Expired: too old resource version)"]
+    assert [f.message.split(";")[0] for f in result.input_errors] == [
+        "the watch ended with an error from the API server (410 Expired: too old resource version)"
+    ]
 
 
 def test_kind_names_as_kubectl_accepts_them() -> None:

@@ -41,14 +41,25 @@ def test_gc_deleting_a_pod_whose_replicaset_lives_is_caught_at_its_line() -> Non
 def test_the_same_deletion_after_the_owner_is_gone_is_legitimate(tmp_path: Path) -> None:
     ls = lines(LOG)
     delete_rs = {
-        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse", "auditID": "0b4c1a52-0d6e-4b2c-9d53-1f0a2c7f0010",
-        "stage": "ResponseComplete", "requestURI": "/apis/apps/v1/namespaces/demo/replicasets/web", "verb": "delete",
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": "RequestResponse",
+        "auditID": "0b4c1a52-0d6e-4b2c-9d53-1f0a2c7f0010",
+        "stage": "ResponseComplete",
+        "requestURI": "/apis/apps/v1/namespaces/demo/replicasets/web",
+        "verb": "delete",
         "user": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
         "objectRef": {"resource": "replicasets", "namespace": "demo", "name": "web", "apiGroup": "apps", "apiVersion": "v1"},
         "responseStatus": {"metadata": {}, "status": "Success", "code": 200},
-        "responseObject": {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                           "details": {"name": "web", "group": "apps", "kind": "replicasets", "uid": "5e0c0e1a-7f3d-4a55-9b0e-6a1f2d3c4b01"}},
-        "requestReceivedTimestamp": "2026-11-21T21:30:08.000000Z", "stageTimestamp": "2026-11-21T21:30:08.010000Z",
+        "responseObject": {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {"name": "web", "group": "apps", "kind": "replicasets", "uid": "5e0c0e1a-7f3d-4a55-9b0e-6a1f2d3c4b01"},
+        },
+        "requestReceivedTimestamp": "2026-11-21T21:30:08.000000Z",
+        "stageTimestamp": "2026-11-21T21:30:08.010000Z",
     }
     p = _copy(tmp_path, ls[: GC_DELETE_LINE - 1] + [json.dumps(delete_rs)] + ls[GC_DELETE_LINE - 1 :])
     result = run(p)
@@ -68,7 +79,12 @@ def test_reader_keeps_completed_writes_only() -> None:
     reader = AuditReader(LOG)
     events = [x for x in reader if isinstance(x, RawEvent)]
     assert [(e.type, e.kind, e.line) for e in events] == [
-        ("ADDED", "ReplicaSet", 2), ("ADDED", "Pod", 3), (BIND, "Pod", 5), ("MODIFIED", "Pod", 7), ("MODIFIED", "ReplicaSet", 9), ("MODIFIED", "Pod", 10),
+        ("ADDED", "ReplicaSet", 2),
+        ("ADDED", "Pod", 3),
+        (BIND, "Pod", 5),
+        ("MODIFIED", "Pod", 7),
+        ("MODIFIED", "ReplicaSet", 9),
+        ("MODIFIED", "Pod", 10),
     ]
     assert events[2].detail == {"node": "node-1"} and events[2].username == "system:kube-scheduler"
     assert reader.skipped == {"not ResponseComplete": 1, "reads": 1, "resource leases (not modelled)": 1, "failed requests": 1}

@@ -70,8 +70,14 @@ def test_event_without_object_and_with_an_unknown_type(tmp_path: Path) -> None:
 
 def test_unknown_kind(tmp_path: Path) -> None:
     d, pods, _ = _doctored(tmp_path)
-    lease = {"type": "ADDED", "object": {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                                        "metadata": {"name": "node-1", "namespace": "kube-node-lease", "resourceVersion": "346"}}}
+    lease = {
+        "type": "ADDED",
+        "object": {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "node-1", "namespace": "kube-node-lease", "resourceVersion": "346"},
+        },
+    }
     write_lines(d / "leases.jsonl", [json.dumps(lease)])
     result = run(d)
     assert _where(result) == [("leases.jsonl", 1)]

@@ -22,13 +22,22 @@ ROLLOUT = {
     "steps": [
         {"addNode": {"name": "n1"}},
         {"addNode": {"name": "n2"}},
-        {"apply": {
-            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-            "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}},
-                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"terminationGracePeriodSeconds": 5, "containers": [{"name": "web", "image": "nginx:1"}]}}},
-        }},
+        {
+            "apply": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicas": 4,
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {"terminationGracePeriodSeconds": 5, "containers": [{"name": "web", "image": "nginx:1"}]},
+                    },
+                },
+            }
+        },
         {"settle": {}},
         {"setImage": {"kind": "Deployment", "name": "web", "image": "nginx:2"}},
         {"settle": {}},

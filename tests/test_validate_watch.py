@@ -33,7 +33,14 @@ def test_recorded_sample_validates_clean(name: str) -> None:
     assert result.settled, result.settled_reason
     # not vacuous: the invariants that matter for these traces were judged on real steps
     checked = {n: s.checked for n, s in result.stats.items()}
-    for inv in ("pod-phase-monotonic", "deployment-surge-bound", "deployment-unavailability-bound", "unique-names-and-uids", "replicaset-replicas", "gc-completeness"):
+    for inv in (
+        "pod-phase-monotonic",
+        "deployment-surge-bound",
+        "deployment-unavailability-bound",
+        "unique-names-and-uids",
+        "replicaset-replicas",
+        "gc-completeness",
+    ):
         assert checked[inv] > 0, inv
 
 
@@ -60,8 +67,15 @@ def test_pod_phase_edited_back_to_pending_is_caught(tmp_path: Path) -> None:
     d = sample("deployment-rollout", tmp_path)
     pods = d / "pods.jsonl"
     # the last MODIFIED of web-68595bf6d9-slng8 while it runs (before its deletion starts)
-    line = find_line(pods, lambda e: _name(e) == "web-68595bf6d9-slng8" and e["object"]["status"].get("phase") == "Running"
-                     and "deletionTimestamp" not in e["object"]["metadata"] and e["object"]["status"].get("containerStatuses", [{}])[0].get("ready"))
+    line = find_line(
+        pods,
+        lambda e: (
+            _name(e) == "web-68595bf6d9-slng8"
+            and e["object"]["status"].get("phase") == "Running"
+            and "deletionTimestamp" not in e["object"]["metadata"]
+            and e["object"]["status"].get("containerStatuses", [{}])[0].get("ready")
+        ),
+    )
     assert event_at(pods, line)["object"]["status"]["phase"] == "Running"
     later = find_line(pods, lambda e: _name(e) == "web-68595bf6d9-slng8" and "deletionTimestamp" in e["object"]["metadata"])
 
@@ -85,12 +99,22 @@ STATEFULSET = {
     "name": "sts",
     "steps": [
         {"addNode": {"name": "n1"}},
-        {"apply": {
-            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web"},
-            "spec": {"replicas": 3, "serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"terminationGracePeriodSeconds": 5, "containers": [{"name": "c", "image": "nginx"}]}}},
-        }},
+        {
+            "apply": {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicas": 3,
+                    "serviceName": "web",
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {"terminationGracePeriodSeconds": 5, "containers": [{"name": "c", "image": "nginx"}]},
+                    },
+                },
+            }
+        },
         {"settle": {}},
     ],
 }
@@ -104,8 +128,7 @@ def test_statefulset_pod_created_out_of_order_is_caught(tmp_path: Path) -> None:
     assert clean.stats["statefulset-ordered-ready"].checked >= 3
     # doctor: web-0 never gets Running and Ready before web-1 is created
     created_1 = find_line(pods, lambda e: _name(e) == "web-1" and e["type"] == "ADDED")
-    kept = [raw for i, raw in enumerate(lines(pods), 1)
-            if not (i < created_1 and json.loads(raw)["type"] == "MODIFIED" and _name(json.loads(raw)) == "web-0")]
+    kept = [raw for i, raw in enumerate(lines(pods), 1) if not (i < created_1 and json.loads(raw)["type"] == "MODIFIED" and _name(json.loads(raw)) == "web-0")]
     write_lines(pods, kept)
     line = kept.index(next(x for x in kept if json.loads(x)["type"] == "ADDED" and _name(json.loads(x)) == "web-1")) + 1
     result = run(tmp_path / "sts")
@@ -188,10 +211,11 @@ def test_doctored_indented_stream_names_the_events_first_line(tmp_path: Path) ->
 
 def test_per_kind_files_merge_by_resource_version(tmp_path: Path) -> None:
     """Files are interleaved by resourceVersion, whatever their order on the command line;
-    one file holding every kind (in any order) gives the same validation."""
+    one file holding every kind gives the same validation (each file's disorder within a
+    window of 256 events is sorted out; here the kinds simply follow one another)."""
     src = SAMPLES / "deployment-rollout"
     files = sorted(src.glob("*.jsonl"))
-    merged = [x.rv for x in merge_by_rv([read_watch(f) for f in reversed(files)]) if isinstance(x, RawEvent)]
+    merged = [x.rv or 0 for x in merge_by_rv([read_watch(f) for f in reversed(files)]) if isinstance(x, RawEvent)]
     assert merged == sorted(merged) and len(merged) == sum(len(lines(f)) for f in files)
     one = tmp_path / "all.jsonl"
     write_lines(one, [x for f in files for x in lines(f)])  # kinds one after another: far out of order
@@ -206,8 +230,8 @@ def test_merging_orders_events_across_kinds_by_resource_version() -> None:
     def ev(rv: int, f: str) -> RawEvent:
         return RawEvent("ADDED", "ConfigMap", "ns", f"cm{rv}", rv, {}, f, rv)
 
-    pods = [ev(3, "a"), ev(7, "a"), ev(9, "a")]
-    rss = [ev(1, "b"), ev(8, "b"), InputProblem("b", 99, "bad"), ev(10, "b")]
+    pods: list[RawEvent | InputProblem | Marker] = [ev(3, "a"), ev(7, "a"), ev(9, "a")]
+    rss: list[RawEvent | InputProblem | Marker] = [ev(1, "b"), ev(8, "b"), InputProblem("b", 99, "bad"), ev(10, "b")]
     out = list(merge_by_rv([pods, rss]))
     # a problem keeps its place right after the event before it in its file
     assert [x.rv if isinstance(x, RawEvent) else "problem" for x in out] == [1, 3, 7, 8, "problem", 9, 10]
@@ -232,8 +256,19 @@ def test_error_event_is_an_input_error_and_the_rest_is_still_checked(tmp_path: P
     later = find_line(pods, lambda e: _name(e) == "web-68595bf6d9-slng8" and "deletionTimestamp" in e["object"]["metadata"])
     edit_event(pods, later, lambda ev: ev["object"]["status"].__setitem__("phase", "Pending"))
     ls = lines(pods)
-    error = json.dumps({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                   "message": "too old resource version: 345 (400)", "reason": "Expired", "code": 410}})
+    error = json.dumps(
+        {
+            "type": "ERROR",
+            "object": {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "message": "too old resource version: 345 (400)",
+                "reason": "Expired",
+                "code": 410,
+            },
+        }
+    )
     write_lines(pods, ls[:5] + [error] + ls[5:])
     result = run(d)
     inputs = result.input_errors

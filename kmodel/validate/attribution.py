@@ -314,12 +314,12 @@ class Attributor:
         if user.startswith("system:node:"):
             if obj is not None and obj.kind == "Pod":
                 return ObservedReconcile("kubelet", ns, name, who=user, evidence=ev_note, origin=origin)
-            return ObservedReconcile("kubelet", "", name if change.kind == "Node" else user[len("system:node:"):], who=user, evidence=ev_note, origin=origin)
+            return ObservedReconcile("kubelet", "", name if change.kind == "Node" else user[len("system:node:") :], who=user, evidence=ev_note, origin=origin)
         if user == "system:kube-controller-manager":
             return self._kcm(change, obj, user, ev_note, origin)
         prefix = "system:serviceaccount:kube-system:"
         if user.startswith(prefix):
-            sa = user[len(prefix):]
+            sa = user[len(prefix) :]
             controller = SERVICE_ACCOUNTS.get(sa)
             if controller is not None:
                 return self._controller_action(controller, change, obj, user, ev_note, origin)
@@ -361,8 +361,13 @@ class Attributor:
     def _is_binding(change: Change) -> bool:
         old, new = change.old, change.new
         return (
-            old is not None and new is not None and new.kind == "Pod" and old.metadata.uid == new.metadata.uid
-            and not old.spec.node_name and bool(new.spec.node_name) and new.spec.scheduler_name == "default-scheduler"
+            old is not None
+            and new is not None
+            and new.kind == "Pod"
+            and old.metadata.uid == new.metadata.uid
+            and not old.spec.node_name
+            and bool(new.spec.node_name)
+            and new.spec.scheduler_name == "default-scheduler"
         )
 
     # -- rule 3 ----------------------------------------------------------------------
@@ -388,7 +393,9 @@ class Attributor:
             controller = CONTROLLER_OF_OWNER.get(owner.kind) if owner is not None else None
             if controller is not None:
                 assert owner is not None
-                return ObservedReconcile(controller, ns, owner.name, who=who, evidence=f"{evidence}; created for its owner {owner.kind} {owner.name}", origin=origin)
+                return ObservedReconcile(
+                    controller, ns, owner.name, who=who, evidence=f"{evidence}; created for its owner {owner.kind} {owner.name}", origin=origin
+                )
             return Observed(category=SYSTEM, who=who, evidence=f"{evidence}; no controller reference", origin=origin)
         own = CONTROLLER_OF_KIND.get(obj.kind)
         status_only = same_metadata(old.metadata, new.metadata) and getattr(old, "spec", None) == getattr(new, "spec", None)
@@ -401,7 +408,9 @@ class Attributor:
             if controller is not None and (r.controller or controller != "deployment"):
                 return ObservedReconcile(controller, ns, r.name, who=who, evidence=f"{evidence}; written for its owner {r.kind} {r.name}", origin=origin)
         if own is not None:
-            return ObservedReconcile(own, ns if obj.kind not in ("Node", "PersistentVolume") else "", name, who=who, evidence=f"{evidence}; its {obj.kind}", origin=origin)
+            return ObservedReconcile(
+                own, ns if obj.kind not in ("Node", "PersistentVolume") else "", name, who=who, evidence=f"{evidence}; its {obj.kind}", origin=origin
+            )
         return Observed(category=SYSTEM, who=who, evidence=f"{evidence}; not a write the model's controllers make", origin=origin)
 
     # -- rule 4 ----------------------------------------------------------------------
@@ -413,7 +422,9 @@ class Attributor:
         if old is not None and old.metadata.deletion_timestamp is not None and change.removed:
             fin = set(old.metadata.finalizers)
             if fin and fin <= _GC_FINALIZERS:
-                return ObservedReconcile(GC, ns, name, kind=change.kind, who="", evidence="final removal of an object held only by GC finalizers", origin=origin)
+                return ObservedReconcile(
+                    GC, ns, name, kind=change.kind, who="", evidence="final removal of an object held only by GC finalizers", origin=origin
+                )
             if obj.kind == "Pod" and obj.spec.node_name and not fin:
                 reason = _disruption(obj)
                 if reason == "DeletionByPodGC":
@@ -444,7 +455,13 @@ class Attributor:
         kind = owner.kind
         if obj.kind == "Pod" and kind in ("ReplicaSet", "ReplicationController"):
             if _active_pods_of(self.view, owner) > owner.spec.replicas:
-                return ObservedReconcile(CONTROLLER_OF_OWNER[kind], ns, oname, evidence=f"{kind} {oname} has more active pods than spec.replicas {owner.spec.replicas}", origin=origin)
+                return ObservedReconcile(
+                    CONTROLLER_OF_OWNER[kind],
+                    ns,
+                    oname,
+                    evidence=f"{kind} {oname} has more active pods than spec.replicas {owner.spec.replicas}",
+                    origin=origin,
+                )
             return None
         if obj.kind == "Pod" and kind == "StatefulSet":
             from kmodel.controllers.statefulset import in_ordinal_range, parent_and_ordinal
@@ -457,7 +474,9 @@ class Attributor:
             revision = obj.metadata.labels.get("controller-revision-hash")
             update = owner.status.update_revision
             if owner.spec.update_strategy.type == "RollingUpdate" and revision and update and revision != update:
-                return ObservedReconcile("statefulset", ns, oname, evidence=f"rolling update: pod revision {revision} is not the update revision {update}", origin=origin)
+                return ObservedReconcile(
+                    "statefulset", ns, oname, evidence=f"rolling update: pod revision {revision} is not the update revision {update}", origin=origin
+                )
             return None
         if obj.kind == "Pod" and kind == "DaemonSet":
             from kmodel.controllers.daemonset import TEMPLATE_GENERATION_LABEL, template_generation
@@ -472,10 +491,15 @@ class Attributor:
         if obj.kind == "Job" and kind == "CronJob" and _finished(obj):
             failed = any(c.type == "Failed" and c.status == "True" for c in obj.status.conditions)
             limit = owner.spec.failed_jobs_history_limit if failed else owner.spec.successful_jobs_history_limit
-            kept = [j for j in (self.view.get(k) for k in self.view.dependents.get(owner.metadata.uid, ()) if k[0] == "Job")
-                    if j is not None and _finished(j) and any(c.type == ("Failed" if failed else "Complete") and c.status == "True" for c in j.status.conditions)]
+            kept = [
+                j
+                for j in (self.view.get(k) for k in self.view.dependents.get(owner.metadata.uid, ()) if k[0] == "Job")
+                if j is not None and _finished(j) and any(c.type == ("Failed" if failed else "Complete") and c.status == "True" for c in j.status.conditions)
+            ]
             if limit is not None and len(kept) > limit:
-                return ObservedReconcile("cronjob", ns, oname, evidence=f"CronJob {oname} keeps {len(kept)} finished Jobs, over its history limit {limit}", origin=origin)
+                return ObservedReconcile(
+                    "cronjob", ns, oname, evidence=f"CronJob {oname} keeps {len(kept)} finished Jobs, over its history limit {limit}", origin=origin
+                )
             return None
         if obj.kind == "ReplicaSet" and kind == "Deployment" and obj.spec.replicas == 0:
             return ObservedReconcile("deployment", ns, oname, evidence="revision history clean-up of a ReplicaSet scaled to 0", origin=origin)
@@ -491,7 +515,9 @@ class Attributor:
         ns, name = change.key[1], change.key[2]
         gone_fin = set(old.metadata.finalizers) - set(new.metadata.finalizers)
         if gone_fin & _GC_FINALIZERS and old.metadata.deletion_timestamp is not None:
-            return ObservedReconcile(GC, ns, name, kind=change.kind, evidence=f"removal of the {', '.join(sorted(gone_fin & _GC_FINALIZERS))} finalizer", origin=origin)
+            return ObservedReconcile(
+                GC, ns, name, kind=change.kind, evidence=f"removal of the {', '.join(sorted(gone_fin & _GC_FINALIZERS))} finalizer", origin=origin
+            )
         new_uids = {r.uid for r in new.metadata.owner_references}
         removed = [r for r in old.metadata.owner_references if r.uid not in new_uids]
         if not removed:
@@ -501,4 +527,6 @@ class Attributor:
             orphaning = owner is not None and owner.metadata.deletion_timestamp is not None and FINALIZER_ORPHAN in owner.metadata.finalizers
             if not (orphaning or owner_solid(self.view, old, r) is False):
                 return None
-        return ObservedReconcile(GC, ns, name, kind=change.kind, evidence="removal of ownerReferences to owners that are gone or orphan their dependents", origin=origin)
+        return ObservedReconcile(
+            GC, ns, name, kind=change.kind, evidence="removal of ownerReferences to owners that are gone or orphan their dependents", origin=origin
+        )

@@ -187,4 +187,3 @@ class AuditReader:
 def read_audit(path: str | Path) -> AuditReader:
     """An iterable of the changes of one audit log."""
     return AuditReader(path)
-

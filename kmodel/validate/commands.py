@@ -36,7 +36,7 @@ def validate_command(
     lag: int = typer.Option(5, "--lag", min=0, help="Seconds of observation lag a controller decision may be judged against (0: none)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every invariant, also those no step concerned."),
 ) -> None:
-    """Check a recorded trace against the invariants: ALWAYS on every observed state, TRANSITION on every observed step, QUIESCENT where the trace ends settled."""
+    """Check a recorded trace: ALWAYS invariants on every observed state, TRANSITION on every observed step, QUIESCENT where it ends settled."""
     from kmodel.validate.report import build_report, text, write
     from kmodel.validate.run import Options, validate
 

@@ -21,8 +21,8 @@ import dataclasses
 import functools
 import types
 import typing
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Union
 
 from kmodel.codec import Decoder, FieldInfo, fields_of
@@ -145,18 +145,21 @@ class _Compiled:
             non_none = [a for a in args if a is not type(None)]
             optional = len(non_none) < len(args)
             if set(non_none) == {int, str}:
+
                 def int_or_str(raw: Any) -> Any:
                     if raw is None and optional:
                         return None
                     if isinstance(raw, bool) or not isinstance(raw, (int, str)):
                         raise _Fallback
                     return raw
+
                 return int_or_str
             if len(non_none) == 1:
                 inner = self.get(non_none[0], kind)
 
                 def opt(raw: Any) -> Any:
                     return None if raw is None and optional else inner(raw)
+
                 return opt
             raise _Fallback
         if origin is tuple:
@@ -168,24 +171,29 @@ class _Compiled:
                 if not isinstance(raw, list):
                     raise _Fallback
                 return tuple([item(x) for x in raw])
+
             return tup
         if origin is FrozenDict or hint is FrozenDict:
             vt = args[1] if args else object
             if vt is object:
+
                 def frozen_any(raw: Any) -> Any:
                     if raw is None:
                         return EMPTY
                     if not isinstance(raw, dict):
                         raise _Fallback
                     return freeze(raw)
+
                 return frozen_any
             if vt is str:
+
                 def frozen_str(raw: Any) -> Any:
                     if raw is None:
                         return EMPTY
                     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
                         raise _Fallback
                     return FrozenDict(raw) if raw else EMPTY
+
                 return frozen_str
             vconv = self.get(vt, "")
 
@@ -195,28 +203,35 @@ class _Compiled:
                 if not isinstance(raw, dict):
                     raise _Fallback
                 return FrozenDict({k: vconv(v) for k, v in raw.items()}) if raw else EMPTY
+
             return frozen
         if dataclasses.is_dataclass(hint):
             return self._dataclass(hint)  # type: ignore[arg-type]
         if hint is bool:
+
             def boolean(raw: Any) -> Any:
                 if not isinstance(raw, bool):
                     raise _Fallback
                 return raw
+
             return boolean
         if hint is int:
+
             def integer(raw: Any) -> Any:
                 if isinstance(raw, bool) or not isinstance(raw, int):
                     if isinstance(raw, float) and raw.is_integer():
                         return int(raw)
                     raise _Fallback
                 return raw
+
             return integer
         if hint is str:
+
             def string(raw: Any) -> Any:
                 if not isinstance(raw, str):
                     raise _Fallback
                 return raw
+
             return string
         if hint is object or hint is Any:
             return freeze
@@ -305,7 +320,11 @@ class ObjectDecoder:
         if api_version not in info.api_versions:
             raise ManifestError(Location(source, desc, "apiVersion"), f"{api_version!r} is not a supported version of {kind} (use {info.api_version})")
         meta_raw = raw.get("metadata")
-        key = (info.kind, str(meta_raw.get("namespace", "") if isinstance(meta_raw, dict) else ""), str(meta_raw.get("name", "") if isinstance(meta_raw, dict) else ""))
+        key = (
+            info.kind,
+            str(meta_raw.get("namespace", "") if isinstance(meta_raw, dict) else ""),
+            str(meta_raw.get("name", "") if isinstance(meta_raw, dict) else ""),
+        )
         prev = self._previous.get(key)
         dec = self._dec = _QuietDecoder(source, desc, self.epoch)
         if prev is not None and prev[0] == raw:
@@ -355,12 +374,13 @@ class ObjectDecoder:
             if v is None:
                 continue
             old_v = old_raw.get(fi.key, _MISSING)
-            values[fi.name] = self._reuse(fi.hint, fi.kind, v, fi.key, old_v, getattr(old_obj, fi.name) if old_obj is not None and old_v is not _MISSING else _MISSING)
+            values[fi.name] = self._reuse(
+                fi.hint, fi.kind, v, fi.key, old_v, getattr(old_obj, fi.name) if old_obj is not None and old_v is not _MISSING else _MISSING
+            )
         return info.cls(**values)
 
     def _reuse(self, hint: Any, kind: str, raw: Any, path: str, old_raw: Any, old_val: Any) -> Any:
         """Decode `raw` as `hint`, reusing `old_val` (decoded from `old_raw`) where equal."""
-        dec = self._dec
         if old_val is not _MISSING and old_raw is not _MISSING:
             if raw == old_raw:
                 return old_val

@@ -52,8 +52,19 @@ MAX_FINDINGS_PER_INVARIANT = 100
 # passed to checks that do not read the action (their policy says reads_action=False)
 _NOT_ATTRIBUTED = Observed(category=UNKNOWN, evidence="not attributed: no check on this step reads its author")
 MAX_INPUT_FINDINGS = 1000
-_SYNCED_KIND = {"deployment": "Deployment", "replicaset": "ReplicaSet", "replicationcontroller": "ReplicationController", "statefulset": "StatefulSet",
-                "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob", "ttlafterfinished": "Job", "kubelet": "Pod", "taint-eviction": "Pod", "podgc": "Pod"}
+_SYNCED_KIND = {
+    "deployment": "Deployment",
+    "replicaset": "ReplicaSet",
+    "replicationcontroller": "ReplicationController",
+    "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "job": "Job",
+    "cronjob": "CronJob",
+    "ttlafterfinished": "Job",
+    "kubelet": "Pod",
+    "taint-eviction": "Pod",
+    "podgc": "Pod",
+}
 _WORKLOADS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet")
 
 
@@ -89,9 +100,19 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
-            "kind": self.kind, "file": self.file, "line": self.line, "invariant": self.invariant, "message": self.message,
-            "rv": self.rv, "event": self.event, "step": self.step, "objects": list(self.objects), "changes": self.changes,
-            "before": self.before, "after": self.after, "involved": self.involved,
+            "kind": self.kind,
+            "file": self.file,
+            "line": self.line,
+            "invariant": self.invariant,
+            "message": self.message,
+            "rv": self.rv,
+            "event": self.event,
+            "step": self.step,
+            "objects": list(self.objects),
+            "changes": self.changes,
+            "before": self.before,
+            "after": self.after,
+            "involved": self.involved,
         }
 
 
@@ -340,7 +361,9 @@ class Engine:
         info = KINDS.get(ev.kind)
         if info is None:
             known = ", ".join(sorted(KINDS))
-            self.input_problem(ev.file, ev.line, f"unknown kind {ev.kind!r} ({ev.namespace + '/' if ev.namespace else ''}{ev.name}); kinds the model knows: {known}")
+            self.input_problem(
+                ev.file, ev.line, f"unknown kind {ev.kind!r} ({ev.namespace + '/' if ev.namespace else ''}{ev.name}); kinds the model knows: {known}"
+            )
             return
         ns = ev.namespace if info.namespaced else ""
         if info.namespaced and not ns:
@@ -565,7 +588,8 @@ class Engine:
         hit = self._by_kinds.get(key)
         if hit is None:
             hit = [
-                inv for inv in self.always + (self.transition if transitions else [])
+                inv
+                for inv in self.always + (self.transition if transitions else [])
                 if not self.policies[inv.name].skip and relevant(replace(self.policies[inv.name], gate=None), [], set(kinds))
             ]
             self._by_kinds[key] = hit
@@ -627,7 +651,9 @@ class Engine:
                 out.add((kind, act.namespace, act.name))
         return out
 
-    def _violation(self, inv: Invariant, v: Violation, changes: list[Change], action: Callable[[], Any], origin: Origin, prev: ClusterState, nxt: ClusterState) -> None:
+    def _violation(
+        self, inv: Invariant, v: Violation, changes: list[Change], action: Callable[[], Any], origin: Origin, prev: ClusterState, nxt: ClusterState
+    ) -> None:
         st = self.stats[inv.name]
         st.violated += 1
         self.counts["violations"] += 1
@@ -654,9 +680,19 @@ class Engine:
                 involved.append(summary(obj))
         self.findings.append(
             Finding(
-                "violation", v.message, origin.file, origin.line, invariant=inv.name, rv=origin.rv, event=origin.event,
+                "violation",
+                v.message,
+                origin.file,
+                origin.line,
+                invariant=inv.name,
+                rv=origin.rv,
+                event=origin.event,
                 step=action().describe() if hasattr(action(), "describe") else repr(action()),
-                objects=v.objects, changes=diff, before=before, after=after, involved=involved,
+                objects=v.objects,
+                changes=diff,
+                before=before,
+                after=after,
+                involved=involved,
             )
         )
 
@@ -684,9 +720,20 @@ class Engine:
             for inv in self.quiescent:
                 self.stats[inv.name].not_judged[f"trace does not end settled: {why}"] += 1
         return Result(
-            findings=self.findings, stats=self.stats, invariants=self.invariants, policies=self.policies, counts=self.counts,
-            actors=self.actors, settled=ok, settled_reason=why, final_clock=self.view.clock, epoch=self.epoch,
-            seconds=time.perf_counter() - self._started, objects_at_end=self.view.count(), peak_objects=self.peak_objects, notes=self.notes,
+            findings=self.findings,
+            stats=self.stats,
+            invariants=self.invariants,
+            policies=self.policies,
+            counts=self.counts,
+            actors=self.actors,
+            settled=ok,
+            settled_reason=why,
+            final_clock=self.view.clock,
+            epoch=self.epoch,
+            seconds=time.perf_counter() - self._started,
+            objects_at_end=self.view.count(),
+            peak_objects=self.peak_objects,
+            notes=self.notes,
         )
 
 
@@ -732,4 +779,3 @@ def _rfc3339(t: float) -> str:
     from datetime import UTC
 
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-

@@ -36,8 +36,13 @@ def export_scenario(scenario: Scenario, out: str | Path, *, model: Model | None 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            meta = {"source": scenario.source, "scenario": scenario.name, "epoch": to_rfc3339(0, epoch),
-                    "kubernetesVersion": scenario.config.kubernetes_version, "description": "kmodel export: every state of a scenario run"}
+            meta = {
+                "source": scenario.source,
+                "scenario": scenario.name,
+                "epoch": to_rfc3339(0, epoch),
+                "kubernetesVersion": scenario.config.kubernetes_version,
+                "description": "kmodel export: every state of a scenario run",
+            }
             writer = ITFWriter(f, meta)
             state = empty_state()
             writer.write(state, None, epoch)

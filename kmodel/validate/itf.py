@@ -64,7 +64,7 @@ def from_itf(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (k, v), = value.items()
+        ((k, v),) = value.items()
         if k == "#bigint":
             return int(v)
         if k == "#tup":
@@ -93,8 +93,11 @@ def action_record(action: Any) -> dict[str, Any]:
     """An action as an ITF record: its type, category, description and scalar fields."""
     if action is None:
         return {"type": "Init", "category": "init", "description": "initial state"}
-    out: dict[str, Any] = {"type": type(action).__name__, "category": str(getattr(action, "category", "")),
-                           "description": action.describe() if hasattr(action, "describe") else repr(action)}
+    out: dict[str, Any] = {
+        "type": type(action).__name__,
+        "category": str(getattr(action, "category", "")),
+        "description": action.describe() if hasattr(action, "describe") else repr(action),
+    }
     if dataclasses.is_dataclass(action):
         for f in dataclasses.fields(action):
             v = getattr(action, f.name)

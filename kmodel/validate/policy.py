@@ -200,60 +200,99 @@ POLICIES: dict[str, TracePolicy] = {
     ),
     # deployment
     "deployment-surge-bound": TracePolicy(
-        kinds=frozenset({"ReplicaSet", "Deployment"}), actors=frozenset({"deployment"}),
-        scope=scope(FAMILY, family_kinds=("Deployment", "ReplicaSet")), lag=True,
+        kinds=frozenset({"ReplicaSet", "Deployment"}),
+        actors=frozenset({"deployment"}),
+        scope=scope(FAMILY, family_kinds=("Deployment", "ReplicaSet")),
+        lag=True,
     ),
     "deployment-unavailability-bound": TracePolicy(
-        kinds=frozenset({"ReplicaSet", "Deployment"}), actors=frozenset({"deployment"}),
-        scope=scope(FAMILY, family_kinds=("Deployment", "ReplicaSet")), lag=True,
+        kinds=frozenset({"ReplicaSet", "Deployment"}),
+        actors=frozenset({"deployment"}),
+        scope=scope(FAMILY, family_kinds=("Deployment", "ReplicaSet")),
+        lag=True,
     ),
     "recreate-no-overlap": TracePolicy(reads_action=False, kinds=_POD, gate=_any_created(_POD), scope=scope(FAMILY)),
     # daemonset
     "daemonset-no-ineligible-node": TracePolicy(
-        kinds=_POD, gate=_any_created(_POD), actors=frozenset({"daemonset"}), scope=scope(FAMILY, kinds=("Node",)),
-        needs=_nodes_observed(_daemon_target_nodes), lag=True,
+        kinds=_POD,
+        gate=_any_created(_POD),
+        actors=frozenset({"daemonset"}),
+        scope=scope(FAMILY, kinds=("Node",)),
+        needs=_nodes_observed(_daemon_target_nodes),
+        lag=True,
     ),
     "daemonset-surge-bound": TracePolicy(
-        kinds=_POD, gate=_created_or_deleted(_POD), actors=frozenset({"daemonset"}), scope=scope(FAMILY, kinds=("Node",)),
-        needs=_nodes_observed(_daemon_target_nodes), lag=True,
+        kinds=_POD,
+        gate=_created_or_deleted(_POD),
+        actors=frozenset({"daemonset"}),
+        scope=scope(FAMILY, kinds=("Node",)),
+        needs=_nodes_observed(_daemon_target_nodes),
+        lag=True,
     ),
     "daemonset-rolling-unavailability": TracePolicy(
-        kinds=_POD, gate=_any_deletion(_POD), actors=frozenset({"daemonset"}), scope=scope(FAMILY, kinds=("Node",)),
-        needs=_nodes_observed(_daemon_target_nodes), lag=True,
+        kinds=_POD,
+        gate=_any_deletion(_POD),
+        actors=frozenset({"daemonset"}),
+        scope=scope(FAMILY, kinds=("Node",)),
+        needs=_nodes_observed(_daemon_target_nodes),
+        lag=True,
     ),
     "daemonset-not-taint-evicted": TracePolicy(
-        kinds=_POD, gate=_any_deletion(_POD), actors=frozenset({"taint-eviction"}), scope=scope(NODE, OWNERS, FAMILY),
+        kinds=_POD,
+        gate=_any_deletion(_POD),
+        actors=frozenset({"taint-eviction"}),
+        scope=scope(NODE, OWNERS, FAMILY),
         needs=_nodes_observed(_pod_nodes),
     ),
     # statefulset
     **{
         name: TracePolicy(
-            kinds=frozenset({"Pod", "PersistentVolumeClaim"}), gate=_created_or_deleted(frozenset({"Pod", "PersistentVolumeClaim"})),
-            actors=frozenset({"statefulset"}), scope=scope(FAMILY, namespace_kinds=("Pod", "PersistentVolumeClaim")), lag=True,
+            kinds=frozenset({"Pod", "PersistentVolumeClaim"}),
+            gate=_created_or_deleted(frozenset({"Pod", "PersistentVolumeClaim"})),
+            actors=frozenset({"statefulset"}),
+            scope=scope(FAMILY, namespace_kinds=("Pod", "PersistentVolumeClaim")),
+            lag=True,
         )
-        for name in ("statefulset-ordinality", "statefulset-one-pod-per-identity", "statefulset-ordered-ready", "statefulset-partition", "statefulset-claim-identity")
+        for name in (
+            "statefulset-ordinality",
+            "statefulset-one-pod-per-identity",
+            "statefulset-ordered-ready",
+            "statefulset-partition",
+            "statefulset-claim-identity",
+        )
     },
-    "pv-bound-to-one-claim": TracePolicy(reads_action=False, kinds=frozenset({"PersistentVolume", "PersistentVolumeClaim"}), scope=scope(kinds=("PersistentVolume", "PersistentVolumeClaim"))),
+    "pv-bound-to-one-claim": TracePolicy(
+        reads_action=False, kinds=frozenset({"PersistentVolume", "PersistentVolumeClaim"}), scope=scope(kinds=("PersistentVolume", "PersistentVolumeClaim"))
+    ),
     # garbage collector
     "gc-no-live-owner-deletion": TracePolicy(kinds=None, gate=_owned_deletion, actors=frozenset({"garbagecollector"}), scope=scope(OWNERS)),
     "gc-orphan-before-removal": TracePolicy(kinds=None, gate=_orphan_finalizer_gone, actors=frozenset({"garbagecollector"}), scope=scope(DEPENDENTS)),
     # cronjob, ttl
     "cronjob-one-job-per-schedule": TracePolicy(reads_action=False, kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job"))),
-    "cronjob-forbid-no-overlap": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
-    "cronjob-replace-removes-first": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
-    "cronjob-no-late-start": TracePolicy(
-        kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True
+    "cronjob-forbid-no-overlap": TracePolicy(
+        reads_action=False, kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True
     ),
+    "cronjob-replace-removes-first": TracePolicy(
+        reads_action=False, kinds=frozenset({"Job"}), gate=_any_created(frozenset({"Job"})), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True
+    ),
+    "cronjob-no-late-start": TracePolicy(kinds=frozenset({"Job", "CronJob"}), scope=scope(FAMILY, family_kinds=("CronJob", "Job")), lag=True),
     "ttl-never-early": TracePolicy(kinds=frozenset({"Job"}), gate=_any_deletion(frozenset({"Job"})), actors=frozenset({"ttlafterfinished"}), scope=scope()),
     # job
     **{
         name: TracePolicy(
-            kinds=frozenset({"Pod"}), gate=_any_created(_POD), actors=frozenset({"job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod")), lag=True,
+            kinds=frozenset({"Pod"}),
+            gate=_any_created(_POD),
+            actors=frozenset({"job"}),
+            scope=scope(FAMILY, family_kinds=("Job", "Pod")),
+            lag=True,
         )
         for name in ("job-active-bound", "job-no-pods-during-backoff-or-suspension")
     },
-    "job-terminal-exclusive": TracePolicy(reads_action=False, 
-        kinds=frozenset({"Job", "Pod"}), gate=lambda cs: any(c.key[0] == "Job" or c.created for c in cs), scope=scope(FAMILY, family_kinds=("Job", "Pod"))
+    "job-terminal-exclusive": TracePolicy(
+        reads_action=False,
+        kinds=frozenset({"Job", "Pod"}),
+        gate=lambda cs: any(c.key[0] == "Job" or c.created for c in cs),
+        scope=scope(FAMILY, family_kinds=("Job", "Pod")),
     ),
     "job-pods-counted-once": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
     "job-terminal-after-tracking": TracePolicy(reads_action=False, kinds=frozenset({"Job"}), scope=scope(FAMILY, family_kinds=("Job", "Pod"))),
@@ -281,4 +320,3 @@ def relevant(p: TracePolicy, changes: list[Change], kinds: set[str]) -> bool:
     if p.kinds is not None and not (kinds & p.kinds):
         return False
     return p.gate is None or p.gate(changes)
-

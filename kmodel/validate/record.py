@@ -48,10 +48,18 @@ class KindSpec:
 
 
 _SNAKE = {
-    "ReplicaSet": "replica_set", "StatefulSet": "stateful_set", "DaemonSet": "daemon_set", "ControllerRevision": "controller_revision",
-    "CronJob": "cron_job", "PersistentVolumeClaim": "persistent_volume_claim", "PersistentVolume": "persistent_volume",
-    "StorageClass": "storage_class", "ConfigMap": "config_map", "ServiceAccount": "service_account",
-    "ReplicationController": "replication_controller", "PodDisruptionBudget": "pod_disruption_budget",
+    "ReplicaSet": "replica_set",
+    "StatefulSet": "stateful_set",
+    "DaemonSet": "daemon_set",
+    "ControllerRevision": "controller_revision",
+    "CronJob": "cron_job",
+    "PersistentVolumeClaim": "persistent_volume_claim",
+    "PersistentVolume": "persistent_volume",
+    "StorageClass": "storage_class",
+    "ConfigMap": "config_map",
+    "ServiceAccount": "service_account",
+    "ReplicationController": "replication_controller",
+    "PodDisruptionBudget": "pod_disruption_budget",
 }
 KINDS: dict[str, KindSpec] = {
     s.plural: s
@@ -79,10 +87,26 @@ KINDS: dict[str, KindSpec] = {
         KindSpec("PodDisruptionBudget", "poddisruptionbudgets", "PolicyV1Api", "policy/v1"),
     )
 }
-_ALIASES = {"po": "pods", "no": "nodes", "ev": "events", "cm": "configmaps", "svc": "services", "sa": "serviceaccounts", "ep": "endpoints",
-            "pvc": "persistentvolumeclaims", "pv": "persistentvolumes", "rc": "replicationcontrollers", "ns": "namespaces",
-            "deploy": "deployments", "rs": "replicasets", "sts": "statefulsets", "ds": "daemonsets", "cj": "cronjobs",
-            "sc": "storageclasses", "pdb": "poddisruptionbudgets"}
+_ALIASES = {
+    "po": "pods",
+    "no": "nodes",
+    "ev": "events",
+    "cm": "configmaps",
+    "svc": "services",
+    "sa": "serviceaccounts",
+    "ep": "endpoints",
+    "pvc": "persistentvolumeclaims",
+    "pv": "persistentvolumes",
+    "rc": "replicationcontrollers",
+    "ns": "namespaces",
+    "deploy": "deployments",
+    "rs": "replicasets",
+    "sts": "statefulsets",
+    "ds": "daemonsets",
+    "cj": "cronjobs",
+    "sc": "storageclasses",
+    "pdb": "poddisruptionbudgets",
+}
 
 
 def kind_spec(name: str) -> KindSpec:
@@ -133,8 +157,18 @@ def _items(listing: Any, spec: KindSpec) -> tuple[list[dict[str, Any]], str]:
     return items, str((data.get("metadata") or {}).get("resourceVersion", ""))
 
 
-def _record_kind(k8s: Any, spec: KindSpec, namespace: str | None, out: TextIO, stop: threading.Event, budget: Callable[[], bool],
-                 counts: dict[str, int], errors: list[str], indent: int | None, timeout: int) -> None:
+def _record_kind(
+    k8s: Any,
+    spec: KindSpec,
+    namespace: str | None,
+    out: TextIO,
+    stop: threading.Event,
+    budget: Callable[[], bool],
+    counts: dict[str, int],
+    errors: list[str],
+    indent: int | None,
+    timeout: int,
+) -> None:
     """List then watch one kind until stopped (resuming after timeouts, relisting after 410)."""
     lock = threading.Lock()
     api = getattr(k8s.client, spec.api)()

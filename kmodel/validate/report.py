@@ -49,7 +49,11 @@ def build_report(result: Result, *, command: str, traces: list[str], kubernetes_
         counterexample = Counterexample([first.invariant], first.headline(), rows)
     notes = [f.headline() for f in result.input_errors]
     notes += result.notes
-    notes.append("the trace ends settled: QUIESCENT invariants were checked" if result.settled else f"the trace does not end settled ({result.settled_reason}): QUIESCENT invariants were not checked")
+    notes.append(
+        "the trace ends settled: QUIESCENT invariants were checked"
+        if result.settled
+        else f"the trace does not end settled ({result.settled_reason}): QUIESCENT invariants were not checked"
+    )
     stats = {
         "events": result.counts["events"],
         "states": result.counts["states"],
@@ -108,6 +112,8 @@ def text(result: Result, *, verbose: bool = False) -> str:
     c = result.counts
     rate = c["events"] / result.seconds if result.seconds else 0.0
     verdict = "INPUT ERRORS" if c["input errors"] else "VIOLATED" if c["violations"] else "CLEAN"
-    out.append(f"{verdict}: {c['events'] or c['states']} {'events' if c['events'] else 'states'}, {c['violations']} violation(s), "
-               f"{c['input errors']} input error(s); {result.seconds:.2f}s ({rate:,.0f} events/s)")
+    out.append(
+        f"{verdict}: {c['events'] or c['states']} {'events' if c['events'] else 'states'}, {c['violations']} violation(s), "
+        f"{c['input errors']} input error(s); {result.seconds:.2f}s ({rate:,.0f} events/s)"
+    )
     return "\n".join(out)

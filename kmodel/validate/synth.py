@@ -82,8 +82,16 @@ class WatchTrace:
         meta = raw.setdefault("metadata", {})
         meta["resourceVersion"] = str(self.rv)
         if created:
-            mf = [{"apiVersion": raw.get("apiVersion"), "fieldsType": "FieldsV1", "fieldsV1": _fields(changed_paths({}, _strip(raw))),
-                   "manager": manager or "kube-controller-manager", "operation": "Update", "time": meta.get("creationTimestamp", when)}]
+            mf = [
+                {
+                    "apiVersion": raw.get("apiVersion"),
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": _fields(changed_paths({}, _strip(raw))),
+                    "manager": manager or "kube-controller-manager",
+                    "operation": "Update",
+                    "time": meta.get("creationTimestamp", when),
+                }
+            ]
         else:
             mf = copy.deepcopy((old or {}).get("metadata", {}).get("managedFields", []))
             if manager is not None and old is not None:
@@ -94,7 +102,14 @@ class WatchTrace:
                             _remove(e["fieldsV1"], p)
                 entry = next((e for e in mf if e["manager"] == manager), None)
                 if entry is None:
-                    entry = {"apiVersion": raw.get("apiVersion"), "fieldsType": "FieldsV1", "fieldsV1": {}, "manager": manager, "operation": "Update", "time": when}
+                    entry = {
+                        "apiVersion": raw.get("apiVersion"),
+                        "fieldsType": "FieldsV1",
+                        "fieldsV1": {},
+                        "manager": manager,
+                        "operation": "Update",
+                        "time": when,
+                    }
                     mf.append(entry)
                 entry["fieldsV1"] = _merge(entry["fieldsV1"], _fields(paths))
                 entry["time"] = when
@@ -116,8 +131,8 @@ class WatchTrace:
         when = to_rfc3339(nxt.clock, self.epoch)
         changes = []
         for kind in sorted(set(prev.objects) | set(nxt.objects)):
-            a = prev.objects.get(kind, {})
-            b = nxt.objects.get(kind, {})
+            a: dict[Any, Any] = prev.objects.get(kind, {})
+            b: dict[Any, Any] = nxt.objects.get(kind, {})
             if a is b:
                 continue
             for nk in set(a) | set(b):

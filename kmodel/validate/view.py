@@ -66,7 +66,11 @@ class Scope:
         return FULL in self.parts
 
     def __or__(self, other: Scope) -> Scope:
-        fk = frozenset() if (FAMILY in self.parts and not self.family_kinds) or (FAMILY in other.parts and not other.family_kinds) else self.family_kinds | other.family_kinds
+        fk = (
+            frozenset()
+            if (FAMILY in self.parts and not self.family_kinds) or (FAMILY in other.parts and not other.family_kinds)
+            else self.family_kinds | other.family_kinds
+        )
         return Scope(self.parts | other.parts, self.kinds | other.kinds, self.namespace_kinds | other.namespace_kinds, fk)
 
 

@@ -46,8 +46,12 @@ def object_event(etype: str, obj: Any, file: str, line: int) -> RawEvent | Input
     ns = meta.get("namespace", "")
     rv = parse_rv(meta.get("resourceVersion"))
     if rv is None:
-        return InputProblem(file, line, f"{etype} event: {kind} {ns + '/' if ns else ''}{name} has no valid metadata.resourceVersion "
-                            f"({meta.get('resourceVersion')!r}); it cannot be placed in the sequence")
+        return InputProblem(
+            file,
+            line,
+            f"{etype} event: {kind} {ns + '/' if ns else ''}{name} has no valid metadata.resourceVersion "
+            f"({meta.get('resourceVersion')!r}); it cannot be placed in the sequence",
+        )
     return RawEvent(etype, kind, ns if isinstance(ns, str) else "", name, rv, obj, file, line)
 
 
