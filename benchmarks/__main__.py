@@ -21,11 +21,13 @@ def main() -> int:
     parser.add_argument("--only", default=None, help="comma-separated benchmark names")
     args = parser.parse_args()
     from benchmarks.model_speed import hypothesis_speed, model_walks
+    from benchmarks.validate import validate_speed
 
     budget = 1.0 if args.quick else 10.0
     benches = {
         "model_transitions": lambda: model_walks(seconds=budget),
         "hypothesis_steps": lambda: hypothesis_speed(examples=10 if args.quick else 60),
+        "validate_trace": lambda: validate_speed(events=20_000 if args.quick else 1_000_000),
     }
     only = set(args.only.split(",")) if args.only else None
     results = {"python": platform.python_version(), "machine": platform.machine()}
