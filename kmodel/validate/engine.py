@@ -395,16 +395,17 @@ class Engine:
         else:
             assert raw is not None
             stripped, new_mf = strip_managed_fields(raw)
+            if old is not None and old_raw is not None and _same_but_rv(stripped, old_raw):
+                # a write that changed nothing but the resourceVersion (and managedFields)
+                self.counts["events that change nothing the model sees"] += 1
+                self.view.raw[key] = stripped
+                self.view.rvs[key] = ev.rv or self.view.rvs.get(key, 0)
+                self.managed[key] = new_mf
+                return
             try:
                 new = self.decoder.decode(stripped, ev.where)
             except ManifestError as e:
                 self.input_problem(ev.file, ev.line, str(e).removeprefix(f"{ev.where}: "))
-                return
-            if old is not None and new == old:
-                self.counts["events that change nothing the model sees"] += 1
-                self.view.raw[key] = stripped
-                self.view.rvs[key] = new.metadata.resource_version
-                self.managed[key] = new_mf
                 return
             change = Change(key, old, new, old_raw, stripped)
         first_sight = old is None and not self._is_creation(ev, change, new_mf)
@@ -735,6 +736,14 @@ class Engine:
             peak_objects=self.peak_objects,
             notes=self.notes,
         )
+
+
+def _same_but_rv(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two raw versions of an object are equal apart from metadata.resourceVersion."""
+    ma, mb = a.get("metadata"), b.get("metadata")
+    if not isinstance(ma, dict) or not isinstance(mb, dict) or len(a) != len(b):
+        return False
+    return {**ma, "resourceVersion": None} == {**mb, "resourceVersion": None} and all(a[k] == b.get(k) for k in a if k != "metadata")
 
 
 def _frozen(d: dict[str, int]) -> Any:

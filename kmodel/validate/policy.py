@@ -77,10 +77,6 @@ def _created_or_deleted(kinds: frozenset[str]) -> Gate:
     return lambda cs: any((c.created or c.started_deletion) and c.key[0] in kinds for c in cs)
 
 
-def _modified(kind: str) -> Gate:
-    return lambda cs: any(c.key[0] == kind and c.old is not None and c.new is not None for c in cs)
-
-
 def _new_uid(cs: list[Change]) -> bool:
     return any(c.created for c in cs)
 
@@ -97,6 +93,19 @@ def _placed(p: Any) -> bool:
     from invariants.placement import placed
 
     return p is not None and placed(p)
+
+
+def _phase_changed(cs: list[Change]) -> bool:
+    """A pod's phase changed (pod-phase-monotonic can only object to such a step)."""
+    return any(c.key[0] == "Pod" and c.old is not None and c.new is not None and c.old.status.phase != c.new.status.phase for c in cs)
+
+
+def _bound_node_changed(cs: list[Change]) -> bool:
+    """A bound pod's nodeName changed (pod-node-immutable can only object to such a step)."""
+    return any(
+        c.key[0] == "Pod" and c.old is not None and c.new is not None and c.old.spec.node_name and c.new.spec.node_name != c.old.spec.node_name
+        for c in cs
+    )
 
 
 def _capacity_may_shrink(cs: list[Change]) -> bool:
@@ -184,8 +193,8 @@ POLICIES: dict[str, TracePolicy] = {
     "uid-immutable": TracePolicy(reads_action=False, kinds=None, gate=_new_uid, scope=scope(UID)),
     "single-controller-owner": TracePolicy(reads_action=False, kinds=None, gate=_owners_changed, scope=scope()),
     # pods and placement
-    "pod-phase-monotonic": TracePolicy(reads_action=False, kinds=_POD, gate=_modified("Pod"), scope=scope()),
-    "pod-node-immutable": TracePolicy(reads_action=False, kinds=_POD, gate=_modified("Pod"), scope=scope()),
+    "pod-phase-monotonic": TracePolicy(reads_action=False, kinds=_POD, gate=_phase_changed, scope=scope()),
+    "pod-node-immutable": TracePolicy(reads_action=False, kinds=_POD, gate=_bound_node_changed, scope=scope()),
     "node-capacity": TracePolicy(
         reads_action=False, kinds=frozenset({"Pod", "Node"}), gate=_capacity_may_shrink, scope=scope(NODE), needs=_nodes_observed(_pod_nodes)
     ),
