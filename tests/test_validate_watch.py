@@ -139,6 +139,45 @@ def test_statefulset_pod_created_out_of_order_is_caught(tmp_path: Path) -> None:
     assert "statefulset syncs default/web" in found[0].step
 
 
+DAEMONSET = {
+    "name": "ds",
+    "steps": [
+        {"addNode": {"name": "n1", "labels": {"disk": "ssd"}}},
+        {"addNode": {"name": "n2"}},
+        {"apply": {
+            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}},
+                                  "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "agent:1"}]}}},
+        }},
+        {"settle": {}},
+    ],
+}
+
+
+def test_daemon_pod_created_for_an_ineligible_node_is_caught(tmp_path: Path) -> None:
+    """Nodes are in the trace, so the DaemonSet's creations are judged against them; move
+    the created pod's target node (its matchFields node affinity) to the node without
+    the label the nodeSelector asks for."""
+    files = scenario_watch(DAEMONSET, tmp_path / "ds")
+    clean = run(tmp_path / "ds")
+    assert clean.findings == [], [f.headline() for f in clean.findings]
+    assert clean.stats["daemonset-no-ineligible-node"].checked == 1
+    pods = files["Pod"]
+    created = find_line(pods, lambda e: e["type"] == "ADDED")
+
+    def retarget(ev: dict[str, Any]) -> None:
+        terms = ev["object"]["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        terms[0]["matchFields"][0]["values"] = ["n2"]
+
+    edit_event(pods, created, retarget)
+    result = run(tmp_path / "ds")
+    found = [f for f in result.violations if f.invariant == "daemonset-no-ineligible-node"]
+    assert [(Path(f.file).name, f.line) for f in found] == [("pods.jsonl", created)]
+    assert "node n2, where it should not run" in found[0].message and "Node n2" in found[0].objects
+    assert found[0].step == "daemonset syncs default/agent (managedFields: kube-controller-manager; created for its owner DaemonSet agent)"
+
+
 def test_orphan_finalizer_removed_while_a_dependent_still_references_it_is_caught(tmp_path: Path) -> None:
     """The GC removes the `orphan` finalizer (and with it the Deployment) only after
     removing the ReplicaSet's ownerReference; drop that patch from the recording."""

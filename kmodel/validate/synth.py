@@ -138,7 +138,9 @@ class WatchTrace:
             for nk in set(a) | set(b):
                 old, new = a.get(nk), b.get(nk)
                 if old is not new and old != new:
-                    changes.append((new.metadata.resource_version if new is not None else 1 << 62, kind, nk, old, new))
+                    # removals first: a controller's DELETE precedes what it creates in the same
+                    # sync (CronJob Replace, StatefulSet replacements); the model gives them no rv
+                    changes.append((new.metadata.resource_version if new is not None else -1, kind, nk, old, new))
         for _rv, kind, nk, old, new in sorted(changes, key=lambda c: (c[0], c[1], c[2])):
             key = (kind, nk[0], nk[1])
             prev_raw = self.raw.get(key)
