@@ -413,7 +413,7 @@ class Tx:
             next_uid=self.next_uid,
             next_rv=self.next_rv,
             _object_fp=None if self._delta else b._object_fp,
-            _parent=b if self._delta else None,
+            _parent=b if self._delta or b._object_fp is None else None,
             _delta=tuple(self._delta),
         )
 
