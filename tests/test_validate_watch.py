@@ -333,3 +333,23 @@ def test_objects_first_seen_mid_trace_are_not_judged_as_creations(tmp_path: Path
     result = run(d)
     assert result.counts["objects first seen without their creation"] >= 1
     assert result.exit_status == 0, [f.headline() for f in result.findings]
+
+
+MODEL_RUNS = ["cascading-deletion", "recreate", "rollout-fence-posts", "statefulset-ordered-scale", "daemonset-surge", "cronjob-replace"]
+
+
+@pytest.mark.parametrize("name", MODEL_RUNS)
+def test_watch_traces_of_correct_model_runs_validate_clean(name: str, tmp_path: Path) -> None:
+    """The model's own runs, written as a cluster would have sent them (each controller
+    write its own event, in the order of its requests), raise no alarm."""
+    from kmodel.scenario import load_scenario
+    from kmodel.validate.synth import run_scenario_events
+    from tests.validatekit import write_watch
+
+    path = Path(__file__).parent / "scenarios" / f"{name}.yaml"
+    if not path.exists():
+        pytest.skip(f"scenario {name} is gone")
+    write_watch(run_scenario_events(load_scenario(path)), tmp_path / name)
+    result = run(tmp_path / name)
+    assert result.findings == [], [f.headline() for f in result.findings]
+    assert sum(s.checked for s in result.stats.values()) > 20

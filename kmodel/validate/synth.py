@@ -138,9 +138,9 @@ class WatchTrace:
             for nk in set(a) | set(b):
                 old, new = a.get(nk), b.get(nk)
                 if old is not new and old != new:
-                    # removals first: a controller's DELETE precedes what it creates in the same
-                    # sync (CronJob Replace, StatefulSet replacements); the model gives them no rv
-                    changes.append((new.metadata.resource_version if new is not None else -1, kind, nk, old, new))
+                    # a removal has no resourceVersion in the model; `write_steps` splits a
+                    # step into its requests, so a step rarely holds more than one write
+                    changes.append((new.metadata.resource_version if new is not None else 1 << 62, kind, nk, old, new))
         for _rv, kind, nk, old, new in sorted(changes, key=lambda c: (c[0], c[1], c[2])):
             key = (kind, nk[0], nk[1])
             prev_raw = self.raw.get(key)
@@ -174,8 +174,37 @@ def _strip(raw: dict[str, Any]) -> dict[str, Any]:
     return {**raw, "metadata": meta}
 
 
+def write_steps(model: Any, prev: ClusterState, action: Any, nxt: ClusterState) -> list[tuple[ClusterState, ClusterState]]:
+    """A model step as the API writes it took, in order: a system action's requests
+    applied one at a time (a real controller's writes are separate watch events, in the
+    order it sends them); the whole step when it cannot be split (or the split does not
+    reach `nxt`)."""
+    from kmodel import apiserver
+    from kmodel.actions import SYSTEM
+
+    if getattr(action, "category", "") != SYSTEM or model.config.delivery != "atomic":
+        return [(prev, nxt)]
+    try:
+        requests = model.actor(action.actor).requests(prev, action, model.config)
+    except (KeyError, AttributeError):
+        return [(prev, nxt)]
+    out = []
+    cur = prev
+    for r in requests:
+        tx = cur.edit()
+        apiserver.apply(tx, r, model.config)
+        after = tx.commit()
+        if after is not cur:
+            out.append((cur, after))
+        cur = after
+    if cur != nxt:
+        return [(prev, nxt)]
+    return out or [(prev, nxt)]
+
+
 def run_scenario_events(scenario: Any, model: Any = None) -> Iterator[Event]:
-    """The watch events of a whole scenario run (every step, inside settles too)."""
+    """The watch events of a whole scenario run (every step, inside settles too, each
+    split into its writes)."""
     from kmodel.model import Model
     from kmodel.scenario import ExpectStep, SettleStep
     from kmodel.state import empty_state
@@ -186,7 +215,8 @@ def run_scenario_events(scenario: Any, model: Any = None) -> Iterator[Event]:
     state = empty_state()
 
     def on_step(prev: ClusterState, action: Any, nxt: ClusterState) -> None:
-        out.extend(trace.step(prev, action, nxt))
+        for a, b in write_steps(model, prev, action, nxt):
+            out.extend(trace.step(a, action, b))
 
     for step in scenario.steps:
         if isinstance(step, ExpectStep):
