@@ -159,32 +159,52 @@ def generate(directory: Path, events: int, concurrent: int = 250) -> dict[str, A
 
 
 _CHILD = """
-import json, resource, sys, time
-from kmodel.validate.run import Options, validate
-t0 = time.perf_counter()
-r = validate([sys.argv[1]], Options())
-dt = time.perf_counter() - t0
-print(json.dumps({"seconds": dt, "events": r.counts["events"], "violations": r.counts["violations"], "input_errors": r.counts["input errors"],
-                  "peak_objects": r.peak_objects, "objects_at_end": r.objects_at_end, "settled": r.settled,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "checked": sum(s.checked for s in r.stats.values()),
-                  "first_findings": [f.headline() for f in r.findings[:5]]}))
+import json, os, resource, sys, time
+from invariants.registry import select
+from kmodel.validate.engine import Engine
+from kmodel.validate.run import expand
+from kmodel.validate.source import merge_by_rv
+from kmodel.validate.watch import read_watch
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+skip = set(sys.argv[2].split(",")) if len(sys.argv) > 2 and sys.argv[2] else set()
+engine = Engine([i for i in select() if i.name not in skip])
+t0, c0 = time.perf_counter(), cpu()
+samples = []
+for n, item in enumerate(merge_by_rv([read_watch(f) for f in expand([sys.argv[1]])]), 1):
+    engine.feed(item)
+    if n % 100_000 == 0:
+        samples.append({"events": n, "rss_mb": round(rss_mb(), 1), "cpu_seconds": round(cpu() - c0, 1), "live_objects": engine.view.count()})
+r = engine.finish()
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu_seconds": cpu() - c0, "events": r.counts["events"], "violations": r.counts["violations"],
+                  "input_errors": r.counts["input errors"], "peak_objects": r.peak_objects, "objects_at_end": r.objects_at_end,
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_samples": samples,
+                  "checked": sum(s.checked for s in r.stats.values()), "first_findings": [f.headline() for f in r.findings[:5]]}))
 """
 
 
 def _calibration_ms() -> float:
-    """Milliseconds for sum(range(10**6)), best of five: how fast this Python runs here
-    (about 10 ms on an unloaded current x86 core), to compare results across machines."""
+    """CPU milliseconds for sum(range(10**6)), best of five: how fast this Python runs
+    here (about 10 ms on a current x86 core), to compare results across machines."""
     best = float("inf")
     for _ in range(5):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         sum(range(10**6))
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return round(best * 1000, 1)
 
 
-def validate_speed(events: int = 1_000_000, concurrent: int = 250) -> dict[str, Any]:
-    """Generate the trace, validate it in a child process; events/s and peak memory."""
+def validate_speed(events: int = 1_000_000, concurrent: int = 250, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Generate the trace, validate it in a child process (without the invariants in
+    `skip`); events per second of wall and of CPU time (the machine may be shared),
+    resident memory every 100,000 events and at its peak."""
     from kmodel.validate.jsonstream import FAST_JSON
 
     with tempfile.TemporaryDirectory(prefix="kmodel-validate-bench-") as tmp:
@@ -193,24 +213,27 @@ def validate_speed(events: int = 1_000_000, concurrent: int = 250) -> dict[str, 
         gen = generate(d, events, concurrent)
         gen_s = time.perf_counter() - t0
         env = dict(os.environ)
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(d)], capture_output=True, text=True, env=env, check=False)
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(d), ",".join(skip)], capture_output=True, text=True, env=env, check=False)
         if out.returncode != 0:
             raise RuntimeError(f"validation failed: {out.stderr[-2000:]}")
         res = json.loads(out.stdout.strip().splitlines()[-1])
     return {
         "python_calibration_ms": _calibration_ms(),
-        **{k: v for k, v in res.items() if k != "seconds"},
+        **{k: v for k, v in res.items() if k not in ("seconds", "cpu_seconds")},
         "trace_bytes": gen["bytes"],
         "bytes_per_event": round(gen["bytes"] / max(1, gen["events"])),
         "namespaces": gen["namespaces"],
         "events_per_namespace": gen["events_per_namespace"],
         "generation_seconds": round(gen_s, 1),
         "validation_seconds": round(res["seconds"], 1),
+        "validation_cpu_seconds": round(res["cpu_seconds"], 1),
         "events_per_second": round(res["events"] / res["seconds"], 1),
+        "events_per_cpu_second": round(res["events"] / res["cpu_seconds"], 1),
+        "skipped_invariants": list(skip),
         "json_parser": FAST_JSON,
     }
 
 
-if __name__ == "__main__":  # pragma: no cover - manual runs
+if __name__ == "__main__":  # pragma: no cover - manual runs: events [comma-separated invariants to leave out]
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    print(json.dumps(validate_speed(n), indent=2))
+    print(json.dumps(validate_speed(n, skip=tuple(x for x in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if x)), indent=2))
