@@ -563,10 +563,9 @@ class Engine:
             groups.setdefault(p.scope, []).append(inv)
         for sc, invs in groups.items():
             keys = self.view.scope_keys(sc, changes)
-            prev = self.view.state_of_keys(keys, clock)
-            if env is not None:
-                prev = _with_env(prev, env[0])
-            nxt = _apply_changes(prev, changes, clock, env[1] if env is not None else None)
+            before = self.view.objects_of_keys(keys)
+            prev = build_state(before, clock, env[0] if env is not None else self.view.env)
+            nxt = build_state(_after(before, changes), clock, env[1] if env is not None else self.view.env)
             for inv in invs:
                 st = self.stats[inv.name]
                 st.checked += 1
@@ -633,7 +632,7 @@ class Engine:
                 uids.add(before.metadata.uid)
             tried += 1
             prev = build_state(region.values(), clock, self.view.env)
-            nxt = _apply_changes(prev, changes, clock, None)
+            nxt = build_state(_after(list(region.values()), changes), clock, self.view.env)
             if not inv.violations(prev, act, nxt):
                 return True
         return False
@@ -740,10 +739,13 @@ class Engine:
 
 def _same_but_rv(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two raw versions of an object are equal apart from metadata.resourceVersion."""
-    ma, mb = a.get("metadata"), b.get("metadata")
-    if not isinstance(ma, dict) or not isinstance(mb, dict) or len(a) != len(b):
+    if a.keys() != b.keys():
         return False
-    return {**ma, "resourceVersion": None} == {**mb, "resourceVersion": None} and all(a[k] == b.get(k) for k in a if k != "metadata")
+    for k, v in a.items():
+        if k != "metadata" and v != b[k]:
+            return False
+    ma, mb = a.get("metadata"), b.get("metadata")
+    return isinstance(ma, dict) and isinstance(mb, dict) and {**ma, "resourceVersion": None} == {**mb, "resourceVersion": None}
 
 
 def _frozen(d: dict[str, int]) -> Any:
@@ -752,29 +754,12 @@ def _frozen(d: dict[str, int]) -> Any:
     return FrozenDict(d)
 
 
-def _with_env(state: ClusterState, env: Environment) -> ClusterState:
-    if state.env == env:
-        return state
-    tx = state.edit()
-    tx.set_env(env)
-    return tx.commit()
-
-
-def _apply_changes(prev: ClusterState, changes: list[Change], clock: int, env: Environment | None) -> ClusterState:
-    """`prev` with the step's changes applied."""
-    tx = prev.edit()
-    for c in changes:
-        if c.new is None:
-            tx.remove(c.old.ref)
-        else:
-            if c.old is not None and (c.old.metadata.namespace, c.old.metadata.name) != (c.new.metadata.namespace, c.new.metadata.name):
-                tx.remove(c.old.ref)
-            tx.put(c.new)
-    tx.set_clock(clock)
-    if env is not None:
-        tx.set_env(env)
-    nxt = tx.commit()
-    return nxt
+def _after(before: list[Any], changes: list[Change]) -> list[Any]:
+    """The objects of a region after the step: the changed ones replaced, removed or added."""
+    keys = {c.key for c in changes}
+    out = [o for o in before if (o.kind, o.metadata.namespace, o.metadata.name) not in keys]
+    out.extend(c.new for c in changes if c.new is not None)
+    return out
 
 
 def _find(state: ClusterState, name: str) -> Any:

@@ -82,8 +82,17 @@ class _Reader:
         # after an unreadable value: ignore its remaining lines until one starts a value
         self.skipping = False
 
-    def feed(self, n: int, line: str) -> Iterator[tuple[int, Any] | JsonProblem]:
-        """Take line `n`; yield the values (and problems) it completes."""
+    def feed(self, n: int, line: str | bytes) -> Iterator[tuple[int, Any] | JsonProblem]:
+        """Take line `n` (text, or undecoded bytes); yield the values (and problems) it completes."""
+        if isinstance(line, bytes):
+            if not self.pending and not self.skipping:
+                # the fast path: a whole value on one line, parsed from the bytes
+                try:
+                    yield n, _fast_loads(line)  # type: ignore[arg-type]
+                    return
+                except ValueError:
+                    pass
+            line = line.decode("utf-8", errors="replace")
         if self.skipping:
             if line[:1] not in ("{", "["):
                 return
@@ -158,7 +167,7 @@ class _Reader:
                 self.pending[0] = " " * (rest_at - line_start) + self.pending[0][rest_at - line_start :]
 
 
-def iter_values(lines: Iterable[str]) -> Iterator[tuple[int, Any] | JsonProblem]:
+def iter_values(lines: Iterable[str] | Iterable[bytes]) -> Iterator[tuple[int, Any] | JsonProblem]:
     """Every JSON value of a stream of lines, as (first line number, value), with
     `JsonProblem`s in place of values that cannot be read."""
     reader = _Reader()
@@ -170,6 +179,7 @@ def iter_values(lines: Iterable[str]) -> Iterator[tuple[int, Any] | JsonProblem]
 
 
 def iter_file_values(path: str | Path) -> Iterator[tuple[int, Any] | JsonProblem]:
-    """`iter_values` over a file (closed when the iteration ends)."""
-    with open_text(path) as f:
+    """`iter_values` over a file, read as bytes (closed when the iteration ends)."""
+    p = Path(path)
+    with gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb") as f:
         yield from iter_values(f)

@@ -361,6 +361,17 @@ class View:
                     out.add((kind, ns, name))
         return out
 
+    def objects_of_keys(self, keys: set[Key] | None) -> list[Any]:
+        """The current objects at `keys` (every object if None)."""
+        if keys is None:
+            return list(self.all_objects())
+        out = []
+        for k in keys:
+            o = self.get(k)
+            if o is not None:
+                out.append(o)
+        return out
+
     def state_of_keys(self, keys: set[Key] | None, clock: int) -> ClusterState:
         """A ClusterState of the current objects at `keys` (every object if None)."""
         if keys is None:
