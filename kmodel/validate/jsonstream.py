@@ -167,7 +167,7 @@ class _Reader:
                 self.pending[0] = " " * (rest_at - line_start) + self.pending[0][rest_at - line_start :]
 
 
-def iter_values(lines: Iterable[str] | Iterable[bytes]) -> Iterator[tuple[int, Any] | JsonProblem]:
+def iter_values(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Any] | JsonProblem]:
     """Every JSON value of a stream of lines, as (first line number, value), with
     `JsonProblem`s in place of values that cannot be read."""
     reader = _Reader()
