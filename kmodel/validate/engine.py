@@ -86,6 +86,7 @@ class Finding:
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     involved: list[str] = field(default_factory=list)
+    clock: int = 0  # model seconds of the step
 
     @property
     def where(self) -> str:
@@ -113,6 +114,7 @@ class Finding:
             "before": self.before,
             "after": self.after,
             "involved": self.involved,
+            "clock": self.clock,
         }
 
 
@@ -693,6 +695,7 @@ class Engine:
                 before=before,
                 after=after,
                 involved=involved,
+                clock=nxt.clock,
             )
         )
 

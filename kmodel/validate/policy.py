@@ -103,8 +103,7 @@ def _phase_changed(cs: list[Change]) -> bool:
 def _bound_node_changed(cs: list[Change]) -> bool:
     """A bound pod's nodeName changed (pod-node-immutable can only object to such a step)."""
     return any(
-        c.key[0] == "Pod" and c.old is not None and c.new is not None and c.old.spec.node_name and c.new.spec.node_name != c.old.spec.node_name
-        for c in cs
+        c.key[0] == "Pod" and c.old is not None and c.new is not None and c.old.spec.node_name and c.new.spec.node_name != c.old.spec.node_name for c in cs
     )
 
 

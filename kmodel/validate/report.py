@@ -45,7 +45,7 @@ def build_report(result: Result, *, command: str, traces: list[str], kubernetes_
     counterexample = None
     first = next((f for f in result.findings if f.kind == "violation"), None)
     if first is not None:
-        rows = [StepRow(1, f"{first.where} ({first.event}): {first.step}", result.final_clock, first.changes + [f"involved: {x}" for x in first.involved])]
+        rows = [StepRow(1, f"{first.where} ({first.event}): {first.step}", first.clock, first.changes + [f"involved: {x}" for x in first.involved])]
         counterexample = Counterexample([first.invariant], first.headline(), rows)
     notes = [f.headline() for f in result.input_errors]
     notes += result.notes
