@@ -42,7 +42,9 @@ class Bug:
     the invariant expected to report it, `engine` the engine that catches it with the
     scenario's scope (exhaustive) or with `seed`, `examples` and `steps` (Hypothesis).
     For an entry of KNOWN_MISSES, `invariant` is the one that would be expected to
-    catch it and `missed` explains why it does not.
+    catch it, `missed` explains why it does not, and `witness` names a state predicate
+    (`package.module:function`) that shows the misbehaviour — a candidate invariant that
+    the reference never satisfies in the same scope.
     """
 
     id: str
@@ -55,9 +57,10 @@ class Bug:
     engine: Engine
     scenario: str
     seed: int = 0
-    examples: int = 60
-    steps: int = 20
+    examples: int = 40
+    steps: int = 12
     missed: str = ""
+    witness: str = ""
 
     @property
     def option(self) -> str:
@@ -91,11 +94,8 @@ BUGS: list[Bug] = [
         citation="kubernetes/kubernetes#2210 (overlapping replication controllers fight over pods); "
         "ControllerRef, kubernetes/kubernetes#24946 and kubernetes/community#298 ('don't share': never count a pod you do not own)",
         invariant="replicaset-replicas",
-        engine="hypothesis",
+        engine="exhaustive",
         scenario="rs-overlapping-selectors.yaml",
-        seed=0,
-        examples=40,
-        steps=12,
     ),
     Bug(
         id="rs-counts-terminating-pods",
@@ -106,11 +106,8 @@ BUGS: list[Bug] = [
         citation="classic mistake: forgetting FilterActivePods (controller_utils.go IsPodActive); "
         "kubernetes/kubernetes#72226 (a Terminating pod on a lost node must not count as a replica)",
         invariant="replicaset-replicas",
-        engine="exhaustive",
+        engine="hypothesis",
         scenario="rs-node-failure.yaml",
-        seed=0,
-        examples=40,
-        steps=12,
     ),
     # ---- Deployment ---------------------------------------------------------------------------
     Bug(
@@ -121,11 +118,8 @@ BUGS: list[Bug] = [
         summary="resolves a maxUnavailable percentage by rounding up (like maxSurge) instead of down",
         citation="kubernetes/kubernetes#21922 (maxUnavailable used math.Ceil; fixed to round down by kubernetes/kubernetes#21957)",
         invariant="deployment-unavailability-bound",
-        engine="hypothesis",
+        engine="exhaustive",
         scenario="deploy-rolling-percent.yaml",
-        seed=0,
-        examples=40,
-        steps=10,
     ),
     Bug(
         id="deploy-recreate-ignores-terminating",
@@ -135,11 +129,8 @@ BUGS: list[Bug] = [
         summary="Recreate starts the new ReplicaSet once the old sets report 0 replicas, while their pods are still terminating",
         citation="kubernetes/kubernetes#27362 (Recreate deployments don't wait for pod termination); kubernetes/kubernetes#32567",
         invariant="recreate-no-overlap",
-        engine="hypothesis",
+        engine="exhaustive",
         scenario="deploy-recreate.yaml",
-        seed=0,
-        examples=40,
-        steps=12,
     ),
     # ---- DaemonSet ----------------------------------------------------------------------------
     Bug(
@@ -153,9 +144,6 @@ BUGS: list[Bug] = [
         invariant="daemonset-not-taint-evicted",
         engine="hypothesis",
         scenario="ds-node-failure.yaml",
-        seed=0,
-        examples=40,
-        steps=10,
     ),
     Bug(
         id="ds-surge-onto-ineligible-node",
@@ -191,9 +179,6 @@ BUGS: list[Bug] = [
         invariant="gc-no-live-owner-deletion",
         engine="hypothesis",
         scenario="gc-two-owners.yaml",
-        seed=0,
-        examples=40,
-        steps=8,
     ),
     Bug(
         id="gc-cluster-owner-in-dependent-namespace",
@@ -217,11 +202,8 @@ BUGS: list[Bug] = [
         citation="classic mistake: wrong order of two writes; upstream attemptToOrphanWorker orphans the dependents, then removes the "
         "finalizer (garbagecollector.go orphanDependents before removeFinalizer)",
         invariant="gc-orphan-before-removal",
-        engine="hypothesis",
+        engine="exhaustive",
         scenario="gc-orphan.yaml",
-        seed=0,
-        examples=40,
-        steps=8,
     ),
     # ---- taint eviction -----------------------------------------------------------------------
     Bug(
@@ -235,9 +217,6 @@ BUGS: list[Bug] = [
         invariant="taint-eviction-timing",
         engine="hypothesis",
         scenario="rs-node-failure.yaml",
-        seed=0,
-        examples=40,
-        steps=12,
     ),
     # ---- scheduler ----------------------------------------------------------------------------
     Bug(
@@ -249,11 +228,21 @@ BUGS: list[Bug] = [
         citation="kubernetes/kubernetes#106361 (an expired assumed pod lets the scheduler bind a second pod that does not fit); "
         "kubernetes/kubernetes#10928 (pods assigned to nodes with insufficient resources)",
         invariant="node-capacity",
-        engine="hypothesis",
+        engine="exhaustive",
         scenario="sched-small-node.yaml",
-        seed=0,
-        examples=40,
-        steps=10,
+    ),
+    # ---- CronJob ------------------------------------------------------------------------------
+    Bug(
+        id="cronjob-generated-job-names",
+        controller="CronJob",
+        actor="cronjob",
+        impl="kmodel.catalogue.cronjob:GeneratedJobNames",
+        summary="names Jobs with generateName, so a sync reading a stale status starts the same scheduled time twice",
+        citation="deterministic Job names of the ScheduledJob design (kubernetes/kubernetes#25595; utils.go getJobName) prevent the "
+        "duplicate Jobs 'two jobs might be created' warns about",
+        invariant="cronjob-one-job-per-schedule",
+        engine="exhaustive",
+        scenario="cronjob-async.yaml",
     ),
     # ---- StatefulSet --------------------------------------------------------------------------
     Bug(
@@ -265,11 +254,8 @@ BUGS: list[Bug] = [
         citation="at-most-one pod per identity: kubernetes/kubernetes#54368 (by design, pods on a lost node are not replaced); "
         "pre-1.5 force deletion of unreachable pods (kubernetes/website#1731, force-delete-stateful-set-pod)",
         invariant="statefulset-one-pod-per-identity",
-        engine="exhaustive",
+        engine="hypothesis",
         scenario="sts-node-failure.yaml",
-        seed=0,
-        examples=40,
-        steps=12,
     ),
     Bug(
         id="sts-scale-down-all-at-once",
@@ -285,7 +271,54 @@ BUGS: list[Bug] = [
     ),
 ]
 
-KNOWN_MISSES: list[Bug] = []
+KNOWN_MISSES: list[Bug] = [
+    Bug(
+        id="rs-no-expectations",
+        controller="ReplicaSet",
+        actor="replicaset",
+        impl="kmodel.catalogue.replicaset:NoExpectations",
+        summary="ignores its expectations: with its own creations still in flight it creates the missing pods again",
+        citation="controller expectations (kubernetes/kubernetes#8138: check expectations before counting pods; "
+        "kubernetes/kubernetes#129795: extra pods once expectations expire)",
+        invariant="replicaset-replicas",
+        engine="exhaustive",
+        scenario="rs-async-scale-up.yaml",
+        missed="replicaset-replicas is a QUIESCENT invariant: the surplus pods exist only between fixpoints (the controller deletes "
+        "them again), and no ALWAYS or TRANSITION invariant bounds the pods a ReplicaSet controls; the transition invariants of the "
+        "other controllers judge a sync against the state it read, so stale-view double creation is outside every invariant",
+        witness="kmodel.catalogue.replicaset:overshoots",
+    ),
+    Bug(
+        id="cronjob-gives-up-after-100-missed",
+        controller="CronJob",
+        actor="cronjob",
+        impl="kmodel.catalogue.cronjob:GivesUpAfterTooManyMissed",
+        summary="starts nothing once more than 100 schedule times were missed, so a CronJob resumed after a long pause is stuck for good",
+        citation="kubernetes/kubernetes#42649 (Cannot determine if job needs to be started: too many missed start time (> 100))",
+        invariant="(none: a CronJob liveness invariant)",
+        engine="exhaustive",
+        scenario="cronjob-long-suspend.yaml",
+        missed="the CronJob invariants are safety properties (one Job per time, no overlap under Forbid, no late or early start, "
+        "history limits); none requires that a due time is ever started, and a CronJob is never quiescent (its next schedule time "
+        "is always a pending timer), so no fixpoint check could see it either",
+        witness="kmodel.catalogue.cronjob:stuck",
+    ),
+    Bug(
+        id="nodelifecycle-taints-in-full-disruption",
+        controller="node lifecycle",
+        actor="nodelifecycle",
+        impl="kmodel.catalogue.nodelifecycle:TaintsInFullDisruption",
+        summary="keeps adding NoExecute taints when every zone is fully disrupted, so a control-plane network failure evicts everything",
+        citation="kubernetes/kubernetes#28832 (NodeController evicts pods en masse on master network problems); "
+        "fixed by kubernetes/kubernetes#28897 (zone-aware disruption modes)",
+        invariant="(none: a node-lifecycle tainting invariant)",
+        engine="exhaustive",
+        scenario="nodes-all-fail.yaml",
+        missed="no invariant covers the node lifecycle controller; taint-eviction-timing and daemonset-not-taint-evicted take the "
+        "taints as given",
+        witness="kmodel.catalogue.nodelifecycle:tainted_in_full_disruption",
+    ),
+]
 
 
 def by_id(bug_id: str) -> Bug:

@@ -22,7 +22,7 @@ from hypothesis import Phase, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.stateful import run_state_machine_as_test
 
-from invariants.registry import Violation, select
+from invariants.registry import Invariant, Kind, Violation, select
 from kmodel.catalogue import Bug, Engine
 from kmodel.checking import CheckStats, InvariantViolation
 from kmodel.errors import KModelError
@@ -33,7 +33,6 @@ from kmodel.runner import run_scenario
 
 # explore.ExploreOptions.chunk: examples per Hypothesis run, each with its own seed
 CHUNK = 25
-
 
 @dataclass
 class Detection:
@@ -78,10 +77,18 @@ def _summary(violations: list[Violation]) -> tuple[tuple[str, ...], str]:
 
 
 def hypothesis_detection(
-    bug: Bug, *, reference: bool = False, seed: int | None = None, examples: int | None = None, steps: int | None = None
+    bug: Bug,
+    *,
+    reference: bool = False,
+    seed: int | None = None,
+    examples: int | None = None,
+    steps: int | None = None,
+    time_budget: float | None = None,
 ) -> Detection:
     """Explore the bug's scenario with Hypothesis until the first counterexample (no shrinking)
-    or until the budget (`examples` of `steps` steps, defaults from the catalogue entry) is spent."""
+    or until the budget (`examples` of `steps` steps, defaults from the catalogue entry, and
+    `time_budget` seconds, checked between chunks of 25 examples as `kmodel explore --time`
+    does) is spent."""
     seed = bug.seed if seed is None else seed
     examples = bug.examples if examples is None else examples
     steps = bug.steps if steps is None else steps
@@ -126,7 +133,11 @@ def hypothesis_detection(
     done = 0
     k = 0
     violations: list[Violation] = []
+    notes: list[str] = []
     while done < examples:
+        if time_budget is not None and time.perf_counter() - started > time_budget:
+            notes.append(f"time budget of {time_budget:g}s spent after {counter[0]} examples")
+            break
         n = min(CHUNK, examples - done)
         run_settings = settings(default_settings(n, steps), phases=[Phase.explicit, Phase.reuse, Phase.generate])
         try:
@@ -144,7 +155,7 @@ def hypothesis_detection(
     found_in = (first[0] if first else counter[0]) if violations else counter[0]
     return Detection(
         bug.id, "hypothesis", impl, bool(violations), names, message, seconds,
-        examples=found_in, transitions=stats.transitions, states=len(stats.states),
+        examples=found_in, transitions=stats.transitions, states=len(stats.states), notes=notes,
     )
 
 
@@ -168,17 +179,23 @@ def exhaustive_detection(bug: Bug, *, reference: bool = False, max_states: int |
     if failed:
         raise KModelError(f"{bug.scenario}: the scenario's own expectations fail with the {impl}: {failed}")
     violated = [i.name for i in report.invariants if i.status == "violated"]
-    notes = list(report.notes)
+    # (run_exhaustive notes "exploration incomplete" with an empty reason when it stopped at a finding)
+    notes = [n for n in report.notes if not n.startswith("exploration incomplete: ;")]
     message = report.counterexample.message if report.counterexample is not None else ""
     if report.counterexample is not None and "livelock" in report.counterexample.invariants:
         violated.append("livelock")
-    ce = report.counterexample
-    reproduced = ce.reproduced if ce is not None else None
-    # a finding counts only if the saved counterexample replays it (a livelock is not replayed)
+    reproduced: bool | None = None
+    if report.status == "violated" and result is not None and result.findings:
+        # Confirm the first finding on a fresh model (no exploration scope, empty caches): the
+        # report's own replay does not check quiescence invariants at the end of the path, so
+        # it cannot confirm a deadlock, and exploration states can be conflated (see the
+        # catalogue's notes on scripted scopes).
+        confirmed = confirm_finding(scenario, _overrides(bug, reference), result.findings[0].path)
+        reproduced = bool(confirmed)
+        if not confirmed:
+            notes.append(f"finding not reproduced by replaying its path on a fresh model: {message[:200]}")
+        violated = sorted(confirmed)
     caught = report.status == "violated" and reproduced is not False
-    if report.status == "violated" and reproduced is False:
-        notes.append(f"finding not reproduced by replaying its counterexample: {message[:200]}")
-        violated = []
     if result is None:
         notes.append("found while setting up")
     return Detection(
@@ -191,6 +208,26 @@ def exhaustive_detection(bug: Bug, *, reference: bool = False, max_states: int |
     )
 
 
+def confirm_finding(scenario: Any, overrides: list[Any], path: list[Any]) -> set[str]:
+    """The invariants violated when `path` is replayed from the scenario's setup on a fresh
+    model: transition and always-invariants along the path, quiescence-invariants at its end
+    if that is a fixpoint."""
+    from kmodel.checking import Checker
+
+    invs = select(scenario.explore.invariants)
+    model = build_model(scenario.config, None, overrides)
+    state = run_scenario(scenario, invariants=invs, model=model).state
+    checker = Checker(invs)
+    found: list[Violation] = []
+    for action in path:
+        nxt = model.step(state, action)
+        found.extend(checker.transition_(state, action, nxt))
+        state = nxt
+    if model.is_quiescent(state):
+        found.extend(checker.at_quiescence(state))
+    return {v.invariant for v in found}
+
+
 def detect(bug: Bug, engine: Engine | None = None, *, reference: bool = False) -> Detection:
     """Run `engine` (the bug's own engine by default) on the bug or on the reference."""
     engine = engine or bug.engine
@@ -199,4 +236,43 @@ def detect(bug: Bug, engine: Engine | None = None, *, reference: bool = False) -
     return exhaustive_detection(bug, reference=reference)
 
 
-__all__ = ["Detection", "detect", "exhaustive_detection", "hypothesis_detection"]
+__all__ = ["Detection", "WitnessSearch", "confirm_finding", "detect", "exhaustive_detection", "hypothesis_detection", "witness_search"]
+
+
+@dataclass
+class WitnessSearch:
+    """Whether an exhaustive exploration reaches a state showing a known miss's misbehaviour."""
+
+    bug: str
+    implementation: str
+    witnessed: bool
+    states: int
+    complete: bool
+
+
+def witness_search(bug: Bug, *, reference: bool = False, max_states: int | None = None) -> WitnessSearch:
+    """Explore the bug's scenario exhaustively (its scope, no invariants) and report whether
+    some state satisfies the entry's `witness` predicate (`package.module:function`)."""
+    from kmodel.exhaustive import Bounds, explore_exhaustive
+    from kmodel.model import Scope
+    from kmodel.plugins import load_object
+
+    if not bug.witness:
+        raise KModelError(f"{bug.id} has no witness")
+    predicate = load_object(bug.witness)
+    scenario = bug.load_scenario()
+    model = build_model(scenario.config, None, _overrides(bug, reference))
+    setup = run_scenario(scenario, invariants=[], model=model)
+    ex = scenario.explore
+    start = setup.state
+    scope = Scope(
+        script=ex.script, faults=ex.faults, max_faults=ex.max_faults, max_exits=ex.max_exits, exit_codes=ex.exit_codes,
+        add_nodes=ex.add_nodes, horizon=None if ex.horizon is None else start.clock + ex.horizon,
+    )
+    def found(state: Any) -> list[Violation]:
+        return [Violation("witness", f"{bug.witness} holds")] if predicate(state) else []
+
+    witness = Invariant("witness", Kind.ALWAYS, f"{bug.witness} does not hold", found)
+    bound = max_states if max_states is not None else ex.max_states
+    result = explore_exhaustive(model.with_scope(scope), start, [witness], Bounds(max_depth=ex.max_depth, max_states=bound), graph=False)
+    return WitnessSearch(bug.id, "reference" if reference else "bug", bool(result.findings), result.distinct_states, result.complete)

@@ -69,3 +69,31 @@ class CountsTerminatingPods(ReplicaSetController):
 def _with_replicas(rs: Any, replicas: int) -> Any:
     """`rs` with another spec.replicas (what manage_replicas should aim for)."""
     return replace(rs, spec=replace(rs.spec, replicas=replicas))
+
+
+class NoExpectations(ReplicaSetController):
+    """Creates and deletes from what it lists, without expectations of its own in-flight writes.
+
+    Reproduces the double creation controller expectations exist to prevent
+    (controller_utils.go ControllerExpectations; kubernetes/kubernetes#8138 checks them
+    before counting pods; kubernetes/kubernetes#129795 shows what happens when they expire
+    too early): with the informer cache lagging its own creations, a second sync sees the
+    same shortfall and creates the missing pods again.
+
+    Expected to be caught by `replicaset-replicas`, but it is not: that invariant is checked
+    at fixpoints only, where the surplus has been deleted again, and the transition
+    invariants judge a sync against the state it read. Witness: `overshoots`.
+    """
+
+    check_expectations = False
+
+
+def overshoots(state: ClusterState) -> bool:
+    """Some ReplicaSet controls more active pods than spec.replicas (a candidate invariant:
+    the scenarios it is used with never scale down)."""
+    for rs in state.list("ReplicaSet"):
+        if rs.metadata.deletion_timestamp is None:
+            active = sum(1 for p in state.controlled_by(rs.metadata.uid, "Pod") if p.active)
+            if active > rs.spec.replicas:
+                return True
+    return False
