@@ -178,6 +178,56 @@ def test_daemon_pod_created_for_an_ineligible_node_is_caught(tmp_path: Path) -> 
     assert found[0].step == "daemonset syncs default/agent (managedFields: kube-controller-manager; created for its owner DaemonSet agent)"
 
 
+EVICTION = {
+    "name": "evict",
+    "steps": [
+        {"addNode": {"name": "n1"}},
+        {"addNode": {"name": "n2"}},
+        {"apply": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo"}, "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx"}]}}},
+        {"settle": {}},
+        {"failNode": "n1"},
+        {"settle": {"horizon": "10m"}},
+    ],
+}
+
+
+def _eviction_trace(tmp: Path) -> tuple[dict[str, Path], int]:
+    files = scenario_watch(EVICTION, tmp / "evict")
+    line = find_line(files["Pod"], lambda e: "deletionTimestamp" in e["object"]["metadata"])
+    return files, line
+
+
+def test_taint_eviction_is_judged_and_an_early_one_caught(tmp_path: Path) -> None:
+    files, line = _eviction_trace(tmp_path)
+    clean = run(tmp_path / "evict")
+    assert clean.findings == [] and clean.stats["taint-eviction-timing"].checked == 1
+    # the taint (unreachable, NoExecute) came at t=50s; evict at t=170s instead of t=350s
+    edit_event(files["Pod"], line, lambda ev: ev["object"]["metadata"].__setitem__("deletionTimestamp", "2024-01-01T00:03:20Z"))
+    result = run(tmp_path / "evict")
+    found = [f for f in result.violations if f.invariant == "taint-eviction-timing"]
+    assert [(Path(f.file).name, f.line) for f in found] == [("pods.jsonl", line)]
+    assert "evicted at t=170s" in found[0].message and "taint-eviction" in found[0].step
+
+
+def test_taint_eviction_after_a_taint_swap_is_not_judged(tmp_path: Path) -> None:
+    """Upstream keeps the eviction it scheduled when the node was first tainted; the
+    model counts from the current taints' timeAdded. After a swap the step cannot be
+    judged on the model's terms, so it is not (instead of a false alarm)."""
+    files, line = _eviction_trace(tmp_path)
+    nodes = files["Node"]
+    tainted = find_line(nodes, lambda e: bool(e["object"]["spec"].get("taints")))
+    swap = event_at(nodes, tainted)
+    for t in swap["object"]["spec"]["taints"]:
+        t["key"], t["timeAdded"] = "node.kubernetes.io/not-ready", "2024-01-01T00:02:00Z"
+    swap["object"]["metadata"]["resourceVersion"] = event_at(files["Pod"], line)["object"]["metadata"]["resourceVersion"]
+    write_lines(nodes, [*lines(nodes), json.dumps(swap)])
+    result = run(tmp_path / "evict")
+    assert result.findings == [], [f.headline() for f in result.findings]
+    assert list(result.stats["taint-eviction-timing"].not_judged) == [
+        "the node's NoExecute taints were replaced since it was first tainted (upstream keeps the first eviction schedule)"
+    ]
+
+
 def test_orphan_finalizer_removed_while_a_dependent_still_references_it_is_caught(tmp_path: Path) -> None:
     """The GC removes the `orphan` finalizer (and with it the Deployment) only after
     removing the ReplicaSet's ownerReference; drop that patch from the recording."""

@@ -166,6 +166,23 @@ def _nodes_observed(nodes_of: Callable[[list[Change]], set[str]]) -> Needs:
     return needs
 
 
+def _taints_not_swapped(view: View, cs: list[Change]) -> str | None:
+    """taint-eviction-timing counts from the earliest timeAdded of the node's current
+    NoExecute taints; upstream keeps the eviction it scheduled when the taint first
+    appeared (taint_manager.go processPodOnNode keeps an earlier scheduledEviction), so
+    after a swap (not-ready ↔ unreachable) the current timeAdded is too late a start."""
+    base = _nodes_observed(_pod_nodes)(view, cs)
+    if base:
+        return base
+    for n in _pod_nodes(cs):
+        node = view.get(("Node", "", n))
+        since = view.noexecute_since.get(n)
+        times = [t.time_added for t in node.spec.taints if t.effect == "NoExecute" and t.time_added is not None] if node is not None else []
+        if since is not None and times and min(times) > since:
+            return "the node's NoExecute taints were replaced since it was first tainted (upstream keeps the first eviction schedule)"
+    return None
+
+
 def _kinds_seen(*kinds: str) -> FinalNeeds:
     def needs(view: View) -> str | None:
         missing = [k for k in kinds if k not in view.kinds_seen]
@@ -204,7 +221,7 @@ POLICIES: dict[str, TracePolicy] = {
         kinds=_POD, gate=_binding, actors=frozenset({"scheduler"}), scope=scope(PLACEMENT), needs=_nodes_observed(_pod_nodes), lag=True
     ),
     "taint-eviction-timing": TracePolicy(
-        kinds=_POD, gate=_any_deletion(_POD), actors=frozenset({"taint-eviction"}), scope=scope(NODE, OWNERS), needs=_nodes_observed(_pod_nodes)
+        kinds=_POD, gate=_any_deletion(_POD), actors=frozenset({"taint-eviction"}), scope=scope(NODE, OWNERS), needs=_taints_not_swapped
     ),
     # deployment
     "deployment-surge-bound": TracePolicy(

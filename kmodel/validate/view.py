@@ -182,6 +182,9 @@ class View:
         self.history: deque[tuple[int, int, Key, Any, Any]] = deque(maxlen=history)
         self.seq = 0
         self.affinity_pods: set[Key] = set()
+        # node → the earliest timeAdded (or first sight) of the NoExecute taints it has
+        # carried without interruption
+        self.noexecute_since: dict[str, int] = {}
 
     # ---- reads -------------------------------------------------------------------
     def get(self, key: Key) -> Any:
@@ -220,8 +223,19 @@ class View:
                 self.raw[change.key] = change.new_raw
             self.rvs[change.key] = change.new.metadata.resource_version
         self._reindex(change.key, old, change.new)
+        if kind == "Node":
+            self._track_noexecute(name, change.new, clock)
         self.seq += 1
         self.history.append((self.seq, clock, change.key, old, change.new))
+
+    def _track_noexecute(self, node: str, obj: Any, clock: int) -> None:
+        """Remember since when a node has had NoExecute taints without a break."""
+        taints = [t for t in obj.spec.taints if t.effect == "NoExecute"] if obj is not None else []
+        if not taints:
+            self.noexecute_since.pop(node, None)
+            return
+        start = min((t.time_added if t.time_added is not None else clock) for t in taints)
+        self.noexecute_since[node] = min(self.noexecute_since.get(node, start), start)
 
     def _reindex(self, key: Key, old: Any, new: Any) -> None:
         old_uid = old.metadata.uid if old is not None else ""
