@@ -144,12 +144,20 @@ DAEMONSET = {
     "steps": [
         {"addNode": {"name": "n1", "labels": {"disk": "ssd"}}},
         {"addNode": {"name": "n2"}},
-        {"apply": {
-            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
-            "spec": {"selector": {"matchLabels": {"app": "agent"}},
-                     "template": {"metadata": {"labels": {"app": "agent"}},
-                                  "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "agent:1"}]}}},
-        }},
+        {
+            "apply": {
+                "apiVersion": "apps/v1",
+                "kind": "DaemonSet",
+                "metadata": {"name": "agent"},
+                "spec": {
+                    "selector": {"matchLabels": {"app": "agent"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "agent"}},
+                        "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "agent:1"}]},
+                    },
+                },
+            }
+        },
         {"settle": {}},
     ],
 }
@@ -183,7 +191,14 @@ EVICTION = {
     "steps": [
         {"addNode": {"name": "n1"}},
         {"addNode": {"name": "n2"}},
-        {"apply": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo"}, "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx"}]}}},
+        {
+            "apply": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "solo"},
+                "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx"}]},
+            }
+        },
         {"settle": {}},
         {"failNode": "n1"},
         {"settle": {"horizon": "10m"}},
