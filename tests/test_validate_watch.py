@@ -139,6 +139,27 @@ def test_statefulset_pod_created_out_of_order_is_caught(tmp_path: Path) -> None:
     assert "statefulset syncs default/web" in found[0].step
 
 
+def _created_at(path: Path, name: str, old: str, new: str) -> None:
+    """Every event of pod `name` with the times `old` replaced by `new`."""
+    write_lines(path, [x.replace(old, new) if _name(json.loads(x)) == name else x for x in lines(path)])
+
+
+@pytest.mark.parametrize(("created", "caught"), [("2024-01-01T00:00:05Z", False), ("2024-01-01T00:00:04Z", True)])
+def test_whole_second_timestamps_are_read_as_the_second_they_name(tmp_path: Path, created: str, caught: bool) -> None:
+    """With minReadySeconds 5 and web-0 Ready at t=0, upstream may create web-1 at
+    t=5.3 (lastTransitionTime + 5 s < now), which the trace records as 00:00:05: a write
+    happened within the second its timestamp names, so that is no violation — t=4 is."""
+    sc = json.loads(json.dumps(STATEFULSET))
+    sc["steps"][1]["apply"]["spec"]["minReadySeconds"] = 5
+    files = scenario_watch(sc, tmp_path / "sts")
+    assert run(tmp_path / "sts").findings == []
+    _created_at(files["Pod"], "web-1", "2024-01-01T00:00:06Z", created)
+    result = run(tmp_path / "sts")
+    assert ("statefulset-ordered-ready" in names(result)) is caught, [f.headline() for f in result.findings]
+    if not caught:
+        assert result.stats["statefulset-ordered-ready"].lag_explained == 1
+
+
 DAEMONSET = {
     "name": "ds",
     "steps": [

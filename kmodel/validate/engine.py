@@ -598,8 +598,9 @@ class Engine:
         return hit
 
     def _explained_by_lag(self, inv: Invariant, sc: Scope, keys: set[Key] | None, changes: list[Change], act: Any, clock: int) -> bool:
-        """Whether some state of the last `lag_seconds` before the step (the region the
-        invariant reads, rolled back change by change) makes the step's decision valid."""
+        """Whether the step's decision is valid at the end of the second its timestamp
+        names, or in some state of the last `lag_seconds` before it (the region the
+        invariant reads, rolled back change by change)."""
         if self.lag_seconds <= 0:
             return False
         region: dict[Key, Any] = {}
@@ -611,6 +612,12 @@ class Engine:
                 o = self.view.get(k)
                 if o is not None:
                     region[k] = o
+        # timestamps are whole seconds: the write happened within the second its time
+        # names, and a decision's "now" (time.Now() upstream) may be up to a second later
+        now = clock + 1
+        if not inv.violations(build_state(region.values(), now, self.view.env), act, build_state(_after(list(region.values()), changes), now, self.view.env)):
+            return True
+        clock = now
         uids = {o.metadata.uid for o in region.values()}
         namespaces = {c.key[1] for c in changes}
         protected = self._decision_subjects(changes, act)
