@@ -20,6 +20,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller budgets")
     parser.add_argument("--only", default=None, help="comma-separated benchmark names")
     args = parser.parse_args()
+    from benchmarks.catalogue import catalogue_detection
     from benchmarks.model_speed import hypothesis_speed, model_walks
     from benchmarks.validate import validate_speed
 
@@ -28,6 +29,7 @@ def main() -> int:
         "model_transitions": lambda: model_walks(seconds=budget),
         "hypothesis_steps": lambda: hypothesis_speed(examples=10 if args.quick else 60),
         "validate_trace": lambda: validate_speed(events=20_000 if args.quick else 1_000_000),
+        "catalogue": lambda: catalogue_detection(seeds=2 if args.quick else 5, examples=60 if args.quick else 200, time_budget=15.0 if args.quick else 60.0),
     }
     only = set(args.only.split(",")) if args.only else None
     results = {"python": platform.python_version(), "machine": platform.machine()}
