@@ -129,3 +129,46 @@ def test_known_miss_is_still_not_reported(bug: Bug) -> None:
     """If this fails, kmodel now catches the bug: move the entry to BUGS."""
     found = detect(bug)
     assert not found.caught, f"{bug.id} is caught now ({found.invariants}): move it from KNOWN_MISSES to BUGS"
+
+
+# ---- a model defect found while building the catalogue ---------------------------------------------
+
+
+TWO_SCRIPTED_UPDATES = {
+    "name": "ds-two-scripted-updates",
+    "steps": [
+        {"addNode": {"name": f"n{i}", "cpu": "1"}} for i in (1, 2, 3)
+    ] + [
+        {"apply": {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+                   "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                            "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "agent", "image": "agent:1"}]}}}}},
+        {"settle": {}},
+    ],
+    "explore": {
+        "faults": [], "maxFaults": 0, "horizon": 0,
+        "script": [
+            {"apply": {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+                       "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                                "template": {"metadata": {"labels": {"app": "agent"}},
+                                             "spec": {"containers": [{"name": "agent", "image": "agent:1",
+                                                                      "resources": {"requests": {"cpu": cpu}}}]}}}}}
+            for cpu in ("2", "3")
+        ],
+    },
+}
+
+
+def test_exhaustive_explorer_keeps_states_apart_after_scripted_actions(tmp_path: Path) -> None:
+    """Regression (found with the catalogue; fixed in kmodel.state by e948405): every state right
+    after a scripted action used to get object fingerprint 0, so the exhaustive explorer merged
+    states with different objects and, through the successor cache, reported a
+    ControllerRevision "moving" its uid (uid-immutable) on the reference DaemonSet controller
+    under two scripted updates. The exploration is complete and clean."""
+    from kmodel.exhaustive_run import ExhaustiveOptions, run_exhaustive
+    from kmodel.scenario import parse_scenario
+
+    report, _, result = run_exhaustive(ExhaustiveOptions(scenario=parse_scenario(TWO_SCRIPTED_UPDATES, "two-updates.yaml"), out_dir=tmp_path))
+    assert report.status == "passed", report.counterexample.message if report.counterexample else report.notes
+    assert result is not None and result.complete and result.distinct_states > 10
