@@ -28,32 +28,37 @@ gives up (time-out, resource limit) yields status "unknown", never "sat" or "uns
 
 from __future__ import annotations
 
+import functools
+import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import z3
 
 from kmodel.objects.selectors import TopologySpreadConstraint
 from kmodel.placement.facts import (
     Facts,
+    NodeFacts,
     Reason,
     affinity_terms,
     amount,
     analyse,
     anti_terms,
     hard_spread,
+    one_group_facts,
     self_match,
     spread_selects,
     term_selects,
 )
-from kmodel.placement.problem import Problem
+from kmodel.placement.problem import PlacedPod, Problem
 from kmodel.scheduler import node_affinity_matches
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
 DEMAND = "demand"
 DEFAULT_TIMEOUT_MS = 30_000
-SMALL = 64  # (group, node) pairs up to which a plain solver is used
+STAGED_FROM = 150  # variables above which the group-by-group search is tried first
+STAGE_SECONDS = 5.0  # time limit of one attempt of the group-by-group search
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class Outcome:
     solve_seconds: float = 0.0
     variables: int = 0
     constraints: int = 0
+    strategy: str = ""
 
     @property
     def feasible(self) -> bool:
@@ -126,7 +132,7 @@ class Encoder:
         self.single = len(problem.groups) == 1 and problem.groups[0].count == 1
 
     # ---- plumbing ---------------------------------------------------------------------------
-    def add(self, constraint: z3.BoolRef | bool, reason: Reason | None) -> None:
+    def add(self, constraint: z3.BoolRef, reason: Reason | None) -> None:
         """Assert `constraint`, under a fresh assumption literal named by `reason` when tracking."""
         self.constraints += 1
         if self.track and reason is not None:
@@ -135,7 +141,7 @@ class Encoder:
             self.reasons.append(reason)
             self.solver.add(z3.Implies(lit, constraint))
         else:
-            self.solver.add(constraint)
+            _assert(self.solver, constraint)
 
     def var(self, g: int, n: int) -> z3.ArithRef | None:
         """x[g, n], or None if group g can never have a pod on node n here."""
@@ -160,10 +166,16 @@ class Encoder:
 
     def _variables(self) -> None:
         """x[g, n] ∈ [0, count(g)] for every pair in scope no static filter rules out
-        (tracking: for every pair in scope, pinned to 0 by each static reason)."""
+        (tracking: for every pair in scope, pinned to 0 by each static reason).
+
+        Without tracking, the upper bound is also what the node's free capacity allows for
+        pods of g alone, ⌊free / request⌋ per resource — implied by the capacity
+        constraints for integers, but it keeps the linear relaxation tight, without which
+        Z3 can spend minutes branching on fractional counts."""
         for g, grp in enumerate(self.problem.groups):
             if grp.count <= 0:
                 continue
+            requests = {r: v for r, v in grp.requests.items() if v > 0}
             for n in sorted(self.scope):
                 blocked = self.facts.blocked.get((g, n))
                 if blocked and not self.track:
@@ -171,28 +183,45 @@ class Encoder:
                 v = z3.Int(f"x_{g}_{n}")
                 self.x[(g, n)] = v
                 self.by_node.setdefault(n, []).append(g)
-                self.solver.add(v >= 0, v <= grp.count)
+                for atom in _between(v, 0, grp.count if self.track else self._room(n, grp.count, requests)):
+                    _assert(self.solver, atom)
                 for r in blocked or ():
                     self.add(v == 0, r)
 
+    def _room(self, n: int, count: int, requests: Mapping[str, int]) -> int:
+        """How many pods with `requests` node n has room for alone (at most `count`)."""
+        nf = self.facts.nodes[n]
+        room = min(count, max(nf.free("pods") or 0, 0))
+        for r, v in requests.items():
+            free = nf.free(r)
+            room = min(room, max(free or 0, 0) // v)
+        return room
+
     def _demand(self) -> None:
-        """Every group places all its pods."""
+        """Every group places all its pods (a tracked reason when explaining)."""
         for g, grp in enumerate(self.problem.groups):
             if grp.count <= 0:
                 continue
             total = self.sum_on(g, self.scope)
             what = "pod" if grp.count == 1 else "pods"
-            self.add((total == grp.count) if total is not None else z3.BoolVal(False), Reason(DEMAND, f"{grp.name}: {grp.count} {what} to place"))
+            demand = (total == grp.count) if total is not None else z3.BoolVal(False)
+            if self.track:
+                self.add(demand, Reason(DEMAND, f"{grp.name}: {grp.count} {what} to place"))
+                continue
+            self.add(demand, None)
 
     def _capacity(self) -> None:
         """NodeResourcesFit: pod slots and every requested resource, per node."""
         groups = self.problem.groups
         requests = [grp.requests for grp in groups]
         for n, gs in sorted(self.by_node.items()):
+            if len(gs) == 1 and not self.track:
+                continue  # one group here: its variable's bound (`_room`) is this constraint
             nf = self.facts.nodes[n]
             # an over-committed node (placed pods beyond allocatable) takes no new pod: bound at 0, not below
             slots = nf.free("pods") or 0
-            self.add(_sum([self.x[(g, n)] for g in gs]) <= max(slots, 0), self._capacity_reason(n, "pods", 1, slots))
+            why = self._capacity_reason(n, "pods", 1, slots) if self.track else None
+            self.add(_le(_sum([self.x[(g, n)] for g in gs]), max(slots, 0)), why)
             resources = sorted({r for g in gs for r, v in requests[g].items() if v > 0})
             for r in resources:
                 free = nf.free(r)
@@ -200,7 +229,11 @@ class Encoder:
                 if free is None:
                     continue  # the node does not offer r: a static reason rules these pairs out
                 req = terms[0][0] if len(terms) == 1 else 0
-                self.add(_sum([c * v if c != 1 else v for c, v in terms]) <= max(free, 0), self._capacity_reason(n, r, req, free))
+                # divided by the gcd of the requests (exact for integer counts: Σ c·x ≤ F ⟺
+                # Σ (c/d)·x ≤ ⌊F/d⌋), which keeps byte-sized coefficients out of the simplex
+                d = functools.reduce(math.gcd, (c for c, _ in terms))
+                scaled = _sum([_times(c // d, v) for c, v in terms])
+                self.add(_le(scaled, max(free, 0) // d), self._capacity_reason(n, r, req, free) if self.track else None)
 
     def _capacity_reason(self, n: int, r: str, request: int, free: int) -> Reason:
         nf = self.facts.nodes[n]
@@ -291,6 +324,12 @@ class Encoder:
             self.solver.add(low <= count[v])
         if c.min_domains is not None and len(domains) < c.min_domains:
             self.solver.add(low <= 0)  # fewer eligible domains than minDomains: the minimum is 0
+        if not self.track and counted == [g] and not any(existing.values()):
+            # only this group's pods count: a domain without them has count 0 ≤ min + maxSkew
+            # anyway, so "count(D) − min ≤ maxSkew" may hold for every domain — linear, no case split
+            for v in sorted(count):
+                self.add(count[v] - low <= c.max_skew, None)
+            return
         own = 1 if self_match(c, grp.pod) else 0
         least = min(existing.values()) if existing else 0
         if c.min_domains is not None and len(domains) < c.min_domains:
@@ -354,15 +393,12 @@ class Encoder:
     # ---- solving ----------------------------------------------------------------------------
     def solve(self, limits: SolverLimits) -> Outcome:
         """Check the constraints; a model gives the placement, an unsat core the reasons."""
-        self.solver.set("timeout", max(1, int(limits.timeout_ms)))
-        if limits.rlimit is not None:
-            self.solver.set("rlimit", int(limits.rlimit))
+        self._limit(limits, time.perf_counter() + limits.timeout_ms / 1000)
         if self.track:
             self.solver.set("core.minimize", True)
         t0 = time.perf_counter()
         result = self.solver.check(*self.literals)
-        elapsed = time.perf_counter() - t0
-        out = Outcome(UNKNOWN, solve_seconds=elapsed, variables=len(self.x), constraints=self.constraints)
+        out = Outcome(UNKNOWN, solve_seconds=time.perf_counter() - t0, variables=len(self.x), constraints=self.constraints, strategy="joint")
         if result == z3.sat:
             out.status = SAT
             out.placement = self._placement(self.solver.model())
@@ -376,27 +412,99 @@ class Encoder:
             out.unknown = self.solver.reason_unknown() or "unknown"
         return out
 
+    def _limit(self, limits: SolverLimits, deadline: float) -> None:
+        self.solver.set("timeout", max(1, int((deadline - time.perf_counter()) * 1000)))
+        if limits.rlimit is not None:
+            self.solver.set("rlimit", int(limits.rlimit))
+
+    def satisfied_by(self, placement: Mapping[str, Mapping[str, int]], limits: SolverLimits, deadline: float) -> bool | None:
+        """Whether Z3 accepts `placement` (group name → node → pods) for this encoding, every
+        variable fixed to it (None: undecided in time)."""
+        names = {grp.name: g for g, grp in enumerate(self.problem.groups)}
+        index = self.problem.node_index()
+        want = {(names[gn], index[nn]): k for gn, per in placement.items() for nn, k in per.items() if k}
+        if any(key not in self.x for key in want):
+            return False
+        self.solver.push()
+        try:
+            for key, v in self.x.items():
+                self.solver.add(v == want.get(key, 0))
+            self._limit(limits, deadline)
+            result = self.solver.check(*self.literals)
+        finally:
+            self.solver.pop()
+        return True if result == z3.sat else False if result == z3.unsat else None
+
     def _placement(self, model: z3.ModelRef) -> dict[str, dict[str, int]]:
+        """Group name → node → pods, read from a model (variables it leaves out are 0)."""
+        values: dict[str, int] = {}
+        for d in model.decls():
+            name = d.name()
+            if name.startswith("x_"):
+                values[name] = model[d].as_long()
         out: dict[str, dict[str, int]] = {}
         for (g, n), v in sorted(self.x.items()):
-            k = model.eval(v, model_completion=True).as_long()
+            k = values.get(str(v), 0)
             if k > 0:
                 out.setdefault(self.problem.groups[g].name, {})[self.problem.nodes[n].name] = k
         return out
 
 
 def _new_solver(size: int) -> z3.Solver:
-    """A plain solver for tiny problems (it starts several times faster), the QF_LIA
-    portfolio for larger ones."""
-    return z3.SimpleSolver() if size <= SMALL else z3.SolverFor("QF_LIA")
+    """Z3's SMT core without the QF_LIA tactic portfolio: the portfolio's preprocessing
+    made even single-group placements with tight bounds time out (minutes, where the plain
+    core answers in a tenth of a second)."""
+    return z3.SimpleSolver()
 
 
 def _sum(terms: list[z3.ArithRef]) -> z3.ArithRef:
+    """Σ terms, built with the C API (z3.Sum type-checks every term in Python, which
+    dominates the encoding time of large problems)."""
     if not terms:
         return z3.IntVal(0)
     if len(terms) == 1:
         return terms[0]
-    return z3.Sum(terms)
+    ctx = terms[0].ctx
+    arr = (z3.Ast * len(terms))(*(t.as_ast() for t in terms))
+    return z3.ArithRef(z3.Z3_mk_add(ctx.ref(), len(terms), arr), ctx)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _int(value: int) -> z3.IntNumRef:
+    """An integer constant of the main context, shared (building numerals is costly)."""
+    return z3.IntVal(value)
+
+
+def _assert(solver: z3.Solver, constraint: z3.BoolRef) -> None:
+    """solver.add(constraint) through the C API (Solver.add casts every argument in Python)."""
+    z3.Z3_solver_assert(constraint.ctx.ref(), solver.solver, constraint.as_ast())
+
+
+def _le(a: z3.ArithRef, bound: int) -> z3.BoolRef:
+    """a ≤ bound, built with the C API."""
+    ctx = a.ctx
+    b = _int(bound)
+    return z3.BoolRef(z3.Z3_mk_le(ctx.ref(), a.as_ast(), b.as_ast()), ctx)
+
+
+def _times(c: int, v: z3.ArithRef) -> z3.ArithRef:
+    """c · v (c a Python integer), built with the C API."""
+    if c == 1:
+        return v
+    ctx = v.ctx
+    k = _int(c)
+    arr = (z3.Ast * 2)(k.as_ast(), v.as_ast())
+    return z3.ArithRef(z3.Z3_mk_mul(ctx.ref(), 2, arr), ctx)
+
+
+def _between(v: z3.ArithRef, lo: int, hi: int) -> list[z3.BoolRef]:
+    """lo ≤ v ≤ hi, as two atoms built with the C API (each wrapped at once, so Z3's
+    reference counting keeps it alive)."""
+    ctx = v.ctx
+    lo_v, hi_v = _int(lo), _int(hi)
+    ge = z3.BoolRef(z3.Z3_mk_ge(ctx.ref(), v.as_ast(), lo_v.as_ast()), ctx)
+    le = z3.BoolRef(z3.Z3_mk_le(ctx.ref(), v.as_ast(), hi_v.as_ast()), ctx)
+    return [ge, le]
 
 
 def solve(
@@ -407,11 +515,85 @@ def solve(
     scope: Iterable[str] | None = None,
     force: Mapping[tuple[int, int], int] | None = None,
     facts: Facts | None = None,
+    staged: bool | None = None,
 ) -> Outcome:
-    """Decide whether every group of `problem` can be placed; see `Encoder` for the options."""
+    """Decide whether every group of `problem` can be placed; see `Encoder` for the options.
+
+    `staged` (default: for problems of more than STAGED_FROM variables that are neither
+    explained, scoped nor forced) first searches group by group (`staged_placement`),
+    and Z3 then checks the whole placement against the full encoding; if that search gets
+    stuck, the joint problem is solved with the time left. Only the joint search can
+    answer unsat.
+    """
+    limits = limits or SolverLimits()
     t0 = time.perf_counter()
+    deadline = t0 + limits.timeout_ms / 1000
+    facts = facts if facts is not None else analyse(problem)
+    if staged is None:
+        pairs = sum(1 for g, grp in enumerate(problem.groups) if grp.count > 0 for n in range(len(problem.nodes)) if facts.allowed(g, n))
+        staged = not track and scope is None and not force and pairs > STAGED_FROM
+    candidate = staged_placement(problem, facts, limits, deadline) if staged else None
+    t1 = time.perf_counter()
     enc = Encoder(problem, track=track, scope=scope, force=force, facts=facts).build()
-    built = time.perf_counter() - t0
-    out = enc.solve(limits or SolverLimits())
+    built = time.perf_counter() - t1
+    if candidate is not None:
+        ok = enc.satisfied_by(candidate, limits, deadline)
+        if ok:
+            return Outcome(SAT, candidate, build_seconds=built, solve_seconds=time.perf_counter() - t0 - built,
+                           variables=len(enc.x), constraints=enc.constraints, strategy="staged")
+    out = enc.solve(replace(limits, timeout_ms=max(1, int((deadline - time.perf_counter()) * 1000))))
     out.build_seconds = built
+    out.solve_seconds = time.perf_counter() - t0 - built
+    if staged:
+        out.strategy = "staged, then joint"
+    return out
+
+
+def staged_placement(problem: Problem, facts: Facts, limits: SolverLimits, deadline: float) -> dict[str, dict[str, int]] | None:
+    """Place the groups one at a time, each decided by Z3 on a fresh problem where the
+    groups before it are pods already placed — the most constrained group first (fewest
+    nodes), then the largest pods (first-fit decreasing). Each group is first asked to
+    spread evenly over its nodes (at most ⌈count/nodes⌉ + 1 per node, as the scheduler's
+    sibling spreading would), then freely. This is the scheduler's sequential semantics
+    by group; None when a group does not fit or time runs out."""
+    live = [g for g, grp in enumerate(problem.groups) if grp.count > 0]
+    nodes = {g: [n for n in range(len(problem.nodes)) if facts.allowed(g, n)] for g in live}
+    req = {g: problem.groups[g].requests for g in live}
+    order = sorted(live, key=lambda g: (len(nodes[g]), -req[g].get("cpu", 0), -req[g].get("memory", 0), g))
+    placed = list(problem.placed)
+    usage = [NodeFacts(nf.node, dict(nf.used), nf.pods) for nf in facts.nodes]
+    out: dict[str, dict[str, int]] = {}
+    for g in order:
+        grp = problem.groups[g]
+        if not nodes[g]:
+            return None
+        sub = Problem(nodes=problem.nodes, placed=tuple(placed), groups=(grp,), _node_index=problem.node_index())
+        static = {n: reasons for (h, n), reasons in facts.blocked.items() if h == g}
+        enc = Encoder(sub, facts=one_group_facts(sub, usage, facts.labels, static)).build()
+        got: dict[str, int] | None = None
+        for even in (True, False):
+            if time.perf_counter() >= deadline:
+                return None
+            if even:
+                cap = -(-grp.count // len(nodes[g])) + 1
+                enc.solver.push()
+                for v in enc.x.values():
+                    _assert(enc.solver, _le(v, cap))
+            step = min(deadline, time.perf_counter() + STAGE_SECONDS)
+            one = enc.solve(replace(limits, timeout_ms=max(1, int((step - time.perf_counter()) * 1000))))
+            if even:
+                enc.solver.pop()
+            if one.status == SAT and one.placement is not None:
+                got = one.placement.get(grp.name, {})
+                break
+        if got is None:
+            return None
+        out[grp.name] = got
+        index = problem.node_index()
+        for node, k in got.items():
+            placed.extend([PlacedPod(grp.pod, node)] * k)
+            nf = usage[index[node]]
+            nf.pods += k
+            for r, v in req[g].items():
+                nf.used[r] = nf.used.get(r, 0) + v * k
     return out

@@ -160,6 +160,15 @@ def analyse(problem: Problem) -> Facts:
     return facts
 
 
+def one_group_facts(problem: Problem, nodes: list[NodeFacts], labels: list[dict[str, str]], static: dict[int, list[Reason]]) -> Facts:
+    """The facts of a one-group problem whose node usage (`nodes`) and node-filter reasons
+    (`static`: node → reasons, from an earlier analysis of the same group) are known; only
+    anti-affinity against the placed pods is worked out again."""
+    facts = Facts(problem, nodes, {(0, n): list(r) for n, r in static.items()}, labels)
+    _placed_anti_affinity(facts, 0, problem.groups[0])
+    return facts
+
+
 def _block(facts: Facts, g: int, n: int, reason: Reason) -> None:
     facts.blocked.setdefault((g, n), []).append(reason)
 
