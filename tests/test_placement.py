@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -431,6 +432,43 @@ def test_large_replica_counts_are_one_variable_per_node() -> None:
     assert out.status == SAT and out.variables == 10
     assert sum(out.placement["Deployment default/web"].values()) == 1000  # type: ignore[index]
     assert all(k <= 128 for k in out.placement["Deployment default/web"].values())  # type: ignore[index]  # 64 cpu / 500m
+
+
+def mid_size(replicas: int, cpu: str = "1") -> list[Any]:
+    """12 nodes in 3 zones and 20 workloads (240 variables): large enough for the group-by-group search."""
+    docs: list[dict[str, Any]] = [node_doc(f"n{i:02d}", cpu="8", labels={ZONE: "abc"[i % 3]}) for i in range(12)]
+    for i in range(20):
+        extra: dict[str, Any] = {}
+        if i % 4 == 1:
+            extra["affinity"] = anti({"app": f"w{i}"})
+        if i % 4 == 2:
+            extra["topologySpreadConstraints"] = spread({"app": f"w{i}"})
+        docs.append(deployment(f"w{i}", replicas, cpu=cpu, **extra))
+    return objects(*docs)
+
+
+def test_group_by_group_search_is_checked_against_the_full_encoding() -> None:
+    problem = collect(mid_size(3, cpu="1")).problem()  # 60 pods of 1 cpu on 96 cpu
+    out = solve(problem)
+    assert out.status == SAT and out.strategy == "staged" and out.placement is not None
+    # the witness satisfies the full encoding, and a corrupted one does not
+    from kmodel.placement.encode import Encoder
+
+    enc = Encoder(problem).build()
+    assert enc.satisfied_by(out.placement, SolverLimits(), time.perf_counter() + 30) is True
+    bad = {g: dict(per) for g, per in out.placement.items()}
+    web = "Deployment default/w1"  # one pod per hostname: put two on one node
+    (first, *_rest) = bad[web]
+    bad[web] = {first: 3}
+    assert enc.satisfied_by(bad, SolverLimits(), time.perf_counter() + 30) is False
+    # the same answer as the joint search
+    assert solve(problem, staged=False).status == SAT
+
+
+def test_group_by_group_search_never_answers_unsat() -> None:
+    problem = collect(mid_size(5, cpu="1")).problem()  # 100 cpu asked of 96
+    out = solve(problem)
+    assert out.status == UNSAT and out.strategy == "staged, then joint"
 
 
 def test_infeasible_set_explains_pods_that_can_never_be_placed() -> None:
