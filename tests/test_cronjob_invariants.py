@@ -301,13 +301,6 @@ class LazyTTL(TTLAfterFinishedController):
         return ()
 
 
-class ForgetfulTTL(TTLAfterFinishedController):
-    """Deletes expired Jobs but reports no timers, so time never reaches the expiry."""
-
-    def deadlines(self, state: ClusterState, config: ModelConfig) -> list[int]:
-        return []
-
-
 def ttl_model(controller: Any = None) -> Model:
     return Model(ModelConfig(), actors=[controller or TTLAfterFinishedController(), GarbageCollector()])
 
@@ -319,8 +312,8 @@ def ttl_job(name: str, ttl: int | None = 100) -> Job:
 def finish_job(m: Model, s: ClusterState, name: str) -> ClusterState:
     job: Job = s.get("Job", NS, name)
     tx = s.edit()
-    st = JobStatus(conditions=(Condition("Complete", "True", last_transition_time=s.clock),), completion_time=s.clock)
-    apiserver.apply(tx, apiserver.Update(replace(job, status=st), status=True), m.config)
+    done = JobStatus(conditions=(Condition("Complete", "True", last_transition_time=s.clock),), completion_time=s.clock)
+    apiserver.apply(tx, apiserver.Update(replace(job, status=done), status=True), m.config)
     return tx.commit()
 
 
@@ -350,13 +343,22 @@ def test_ttl_never_early_catches_an_eager_controller() -> None:
     ]
 
 
-@pytest.mark.parametrize(("controller", "expected"), [(LazyTTL(), "expired at t=110s, but it was not deleted"), (ForgetfulTTL(), "no timer is pending")])
-def test_ttl_eventually_deleted_catches_lazy_and_forgetful_controllers(controller: Any, expected: str) -> None:
-    r = Recorder("ttl-eventually-deleted", ttl_model(controller))
+def test_ttl_eventually_deleted_catches_a_lazy_controller() -> None:
+    r = Recorder("ttl-eventually-deleted", ttl_model(LazyTTL()))
     s = r.step(boot(r, ttl_job("done")), Tick(10))
     r.settle(finish_job(r.model, s, "done"))
     assert r.quiescent_checks == 1
-    assert [v.invariant for v in r.violations] == ["ttl-eventually-deleted"] and expected in r.violations[0].message
+    assert [v.message for v in r.violations] == [f"Job {NS}/done finished at t=10s and its TTL of 100s expired at t=110s, but it was not deleted"]
+
+
+def test_ttl_eventually_deleted_does_not_judge_unexpired_jobs() -> None:
+    """A fixpoint reached with a look-ahead (timers beyond it count as later) may hold a Job
+    whose TTL is still running: not a violation."""
+    inv = REGISTRY["ttl-eventually-deleted"]
+    m = ttl_model()
+    s = finish_job(m, m.step(empty_state(), Apply((ttl_job("done"),))), "done")
+    assert inv.violations(s) == []
+    assert [v.invariant for v in inv.violations(m.step(s, Tick(100)))] == ["ttl-eventually-deleted"]
 
 
 # ---- any valid CronJob, end to end -----------------------------------------------------------
