@@ -22,6 +22,7 @@ def main() -> int:
     args = parser.parse_args()
     from benchmarks.catalogue import catalogue_detection
     from benchmarks.model_speed import hypothesis_speed, model_walks
+    from benchmarks.placement import placement_benchmark
     from benchmarks.validate import validate_speed
 
     budget = 1.0 if args.quick else 10.0
@@ -30,6 +31,7 @@ def main() -> int:
         "hypothesis_steps": lambda: hypothesis_speed(examples=10 if args.quick else 60),
         "validate_trace": lambda: validate_speed(events=20_000 if args.quick else 1_000_000),
         "catalogue": lambda: catalogue_detection(seeds=2 if args.quick else 5, examples=60 if args.quick else 200, time_budget=15.0 if args.quick else 60.0),
+        "placement": lambda: placement_benchmark(quick=args.quick),
     }
     only = set(args.only.split(",")) if args.only else None
     results = {"python": platform.python_version(), "machine": platform.machine()}
