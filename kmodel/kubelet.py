@@ -281,6 +281,15 @@ def _restart_time(pod: Pod, s: ContainerStatus) -> int | None:
     return (term.finished_at or 0) + restart_backoff(s.restart_count)
 
 
+def _arrival(pod: Pod) -> tuple[int, int, str]:
+    """When a pod reached its node's kubelet: its binding (PodScheduled), or its creation
+    for pods created with nodeName set; ties broken by creation time and name."""
+    c = find_condition(pod.status.conditions, "PodScheduled")
+    created = pod.metadata.creation_timestamp or 0
+    bound = c.last_transition_time if c is not None and c.status == "True" and c.last_transition_time is not None else created
+    return (bound, created, pod.metadata.name)
+
+
 def admission_failure(state: ClusterState, node: Node, pod: Pod) -> tuple[str, str] | None:
     """Why the kubelet would reject the pod (lifecycle/predicate.go), or None.
 
@@ -291,9 +300,13 @@ def admission_failure(state: ClusterState, node: Node, pod: Pod) -> tuple[str, s
     """
     from kmodel.scheduler import node_affinity_matches
 
+    # HandlePodAdditions admits pods in the order they reached the kubelet: every active pod
+    # already admitted, and every active pod bound to this node before this one, comes first.
+    mine = _arrival(pod)
     admitted = [
         p for p in state.pods_on(node.name)
-        if p.metadata.uid != pod.metadata.uid and not p.terminal and find_condition(p.status.conditions, "Initialized") is not None
+        if p.metadata.uid != pod.metadata.uid and not p.terminal
+        and (find_condition(p.status.conditions, "Initialized") is not None or _arrival(p) < mine)
     ]
     alloc_pods = node.allocatable_of("pods") or 0
     if len(admitted) + 1 > alloc_pods:

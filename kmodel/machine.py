@@ -28,12 +28,14 @@ from kmodel.actions import (
     DeleteObject,
     ExitContainer,
     FailNode,
+    LabelNode,
     Patch,
     Performed,
     RecoverNode,
     RemoveNode,
     Scale,
     SetImage,
+    TaintNode,
     Tick,
 )
 from kmodel.checking import Checker, CheckStats, InvariantViolation
@@ -41,7 +43,9 @@ from kmodel.frozen import FrozenDict
 from kmodel.model import Model
 from kmodel.state import ClusterState, empty_state
 
-WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "ReplicationController")
+WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job", "CronJob")
+SCALABLE = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"})
+SUSPENDABLE = frozenset({"Job", "CronJob"})
 PROPAGATIONS = (None, "Orphan", "Background", "Foreground")
 
 
@@ -79,6 +83,9 @@ class MachineSpec:
     faults: tuple[str, ...] = ("fail", "recover", "remove", "add", "exit")
     max_faults: int = 2
     max_settle_steps: int = 5000
+    # timers further away than this when the cluster goes idle count as "later" (15 min:
+    # longer than any back-off; shorter than a cron schedule that recurs for ever)
+    settle_lookahead: int = 900
     stats: CheckStats = field(default_factory=CheckStats)
     recording: Recording = field(default_factory=Recording)
     on_example: Callable[[], None] | None = None
@@ -86,10 +93,22 @@ class MachineSpec:
     at_fixpoint: Callable[[ClusterState], list[Any]] | None = None
 
 
+def _workload_makers() -> list[Any]:
+    """Strategies for every workload kind the model has."""
+    names = ["deployments", "replica_sets", "replication_controllers", "daemon_sets", "stateful_sets", "jobs", "cron_jobs"]
+    return [getattr(ks, n) for n in names if hasattr(ks, n)]
+
+
 @st.composite
-def random_cluster(draw: st.DrawFn) -> list[Any]:
-    """Nodes and workloads for a random cluster."""
-    return [*draw(ks.node_sets()), *draw(ks.workload_sets())]
+def random_cluster(draw: st.DrawFn, max_workloads: int = 2) -> list[Any]:
+    """Nodes and up to `max_workloads` workloads of any kind, with distinct names."""
+    nodes = draw(ks.node_sets())
+    makers = _workload_makers()
+    workloads = []
+    for i in range(draw(st.integers(1, max_workloads))):
+        maker = draw(st.sampled_from(makers))
+        workloads.append(draw(maker(name=f"w{i}")))
+    return [*nodes, *workloads]
 
 
 def initial_state(model: Model, objects: Sequence[Any]) -> ClusterState:
@@ -112,7 +131,7 @@ def user_action(draw: st.DrawFn, state: ClusterState) -> Performed:
     if workloads:
         choices += ["scale", "image", "delete", "pause"]
     if state.nodes():
-        choices.append("cordon")
+        choices += ["cordon", "label", "taint"]
     if state.pods():
         choices.append("delete-pod")
     if not choices:
@@ -121,17 +140,30 @@ def user_action(draw: st.DrawFn, state: ClusterState) -> Performed:
     if what == "cordon":
         node = draw(st.sampled_from(state.nodes()))
         return Cordon(node.name, not node.spec.unschedulable)
+    if what == "label":
+        node = draw(st.sampled_from(state.nodes()))
+        value = draw(st.sampled_from(["ssd", "hdd", None]))
+        return LabelNode(node.name, FrozenDict({"disktype": value}))
+    if what == "taint":
+        node = draw(st.sampled_from(state.nodes()))
+        effect = draw(st.sampled_from(["NoSchedule", "NoExecute"]))
+        present = any(t.key == "dedicated" and t.effect == effect for t in node.spec.taints)
+        return TaintNode(node.name, "dedicated", effect, "gpu", remove=present)
     if what == "delete-pod":
         pod = draw(st.sampled_from(state.pods()))
         return DeleteObject("Pod", pod.metadata.namespace, pod.metadata.name, grace_period=draw(st.sampled_from([None, 0])))
     w = draw(st.sampled_from(workloads))
     ns, name = w.metadata.namespace, w.metadata.name
-    if what == "scale":
+    if what == "scale" and w.kind in SCALABLE:
         return Scale(w.kind, ns, name, draw(st.integers(0, 5)))
-    if what == "image":
+    if what == "scale" and w.kind == "Job":
+        return Patch(w.kind, ns, name, FrozenDict({"spec": FrozenDict({"parallelism": draw(st.integers(0, 3))})}))
+    if what == "image" and w.kind != "CronJob":
         return SetImage(w.kind, ns, name, draw(st.sampled_from(ks.IMAGES)))
     if what == "pause" and w.kind == "Deployment":
         return Patch(w.kind, ns, name, FrozenDict({"spec": FrozenDict({"paused": not w.spec.paused})}))
+    if what == "pause" and w.kind in SUSPENDABLE:
+        return Patch(w.kind, ns, name, FrozenDict({"spec": FrozenDict({"suspend": not w.spec.suspend})}))
     return DeleteObject(w.kind, ns, name, propagation=draw(st.sampled_from(PROPAGATIONS)))
 
 
@@ -244,7 +276,7 @@ def build_machine(spec: MachineSpec) -> type[RuleBasedStateMachine]:
             def on_step(a: ClusterState, action: Any, b: ClusterState) -> None:
                 found.extend(checker.transition_(a, action, b))
 
-            result = model.settle(prev, max_steps=spec.max_settle_steps, on_step=on_step)
+            result = model.settle(prev, max_steps=spec.max_settle_steps, lookahead=spec.settle_lookahead, on_step=on_step)
             self.state = result.state
             spec.recording.steps.append(SETTLE)
             self._check(found, "while settling")

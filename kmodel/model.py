@@ -290,17 +290,22 @@ class Model:
         *,
         max_steps: int = 20000,
         horizon: int | None = None,
+        lookahead: int | None = None,
         on_step: Callable[[ClusterState, Action, ClusterState], None] | None = None,
     ) -> SettleResult:
         """Run every actor fairly (round-robin, one action each) to a fixpoint.
 
         When nothing is enabled, the clock jumps to the next timer. With a `horizon` the
-        run stops at that model time (the clock ends there). Stops quiescent, at the
-        horizon, or after `max_steps` actions (a suspected livelock).
-        `on_step(prev, action, next)` is called for every step taken.
+        run stops at that model time (the clock ends there). With a `lookahead`, a state
+        where nothing is enabled and every timer lies more than `lookahead` seconds after
+        the start counts as a fixpoint (timers that recur for ever, like a CronJob's
+        schedule, never leave a timer-free state); the clock is not advanced to them.
+        Stops at a fixpoint, at the horizon, or after `max_steps` actions (a suspected
+        livelock). `on_step(prev, action, next)` is called for every step taken.
         """
         result = SettleResult(state)
         steps = 0
+        start = state.clock
         while steps < max_steps:
             progressed = False
             for actor in self.actors:
@@ -330,6 +335,11 @@ class Model:
                 result.state = state
                 result.quiescent = True
                 return result
+            if d is not None and lookahead is not None and d > start + lookahead and (horizon is None or d <= horizon):
+                result.state = state
+                result.quiescent = True
+                result.reason = f"idle; the next timer (t={d}s) is more than {lookahead}s away"
+                return result
             if horizon is not None and (d is None or d > horizon):
                 if horizon > state.clock:
                     tick = Tick(horizon - state.clock)
@@ -351,7 +361,10 @@ class Model:
             result.actions.append(tick)
         result.state = state
         result.quiescent = False
-        result.reason = f"no fixpoint after {max_steps} actions (controllers may be fighting)"
+        result.reason = (
+            f"no fixpoint after {max_steps} actions (controllers may be fighting, or timers keep firing — "
+            "a CronJob's schedule never ends: give settle a horizon)"
+        )
         return result
 
     def run(self, state: ClusterState, actions: Iterable[Action]) -> ClusterState:

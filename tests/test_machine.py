@@ -48,8 +48,8 @@ def test_enabled_system_actions_change_the_state_and_settle_is_deterministic(obj
         if not succ:
             break
         state = succ[pick % len(succ)][1]
-    a = Model().settle(state)
-    b = Model().settle(state)
+    a = Model().settle(state, lookahead=900)
+    b = Model().settle(state, lookahead=900)
     assert a.state == b.state and a.actions == b.actions
     if a.quiescent:
         assert Model().is_quiescent(a.state)

@@ -175,7 +175,7 @@ BUGS: list[Bug] = [
         impl="kmodel.catalogue.garbagecollector:DeletesWithLiveOwner",
         summary="deletes a dependent as soon as one of its owners is gone, although another owner is alive",
         citation="classic mistake: 'an owner is gone' read as 'garbage'; upstream attemptToDeleteItem keeps any object with a solid owner "
-        "(kubernetes/kubernetes#38679: 'has at least one existing owner, will not garbage collect')",
+        "('has at least one existing owner, will not garbage collect', reviewed in kubernetes/kubernetes#38679)",
         invariant="gc-no-live-owner-deletion",
         engine="hypothesis",
         scenario="gc-two-owners.yaml",
@@ -238,8 +238,8 @@ BUGS: list[Bug] = [
         actor="cronjob",
         impl="kmodel.catalogue.cronjob:GeneratedJobNames",
         summary="names Jobs with generateName, so a sync reading a stale status starts the same scheduled time twice",
-        citation="deterministic Job names of the ScheduledJob design (kubernetes/kubernetes#25595; utils.go getJobName) prevent the "
-        "duplicate Jobs 'two jobs might be created' warns about",
+        citation="classic mistake: non-idempotent creates; the ScheduledJob proposal (kubernetes/kubernetes#25595) warns that 'two jobs "
+        "might be created', and the controller's deterministic names (utils.go getJobName) make a second create for a time fail",
         invariant="cronjob-one-job-per-schedule",
         engine="exhaustive",
         scenario="cronjob-async.yaml",

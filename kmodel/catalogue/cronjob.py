@@ -51,12 +51,12 @@ def stuck(state: ClusterState) -> bool:
 class GeneratedJobNames(CronJobController):
     """Creates each Job with generateName and records the start in the same sync.
 
-    The mistake deterministic Job names exist to prevent (the ScheduledJob proposal,
-    kubernetes/kubernetes#25595: "two jobs might be created" otherwise; utils.go
-    getJobName, `<cronjob>-<Unix minutes>`): a sync that reads a CronJob whose status
-    write from the previous sync it has not observed yet starts the same scheduled time
-    again, and with a random name the second create succeeds where a deterministic name
-    would fail with AlreadyExists.
+    A classic mistake: a non-idempotent create. The ScheduledJob proposal
+    (kubernetes/kubernetes#25595) warns that "two jobs might be created" for one time; the
+    controller's deterministic names (utils.go getJobName, `<cronjob>-<Unix minutes>`)
+    make it rare: a sync that reads the CronJob before the previous sync's status write
+    starts the same scheduled time again, and with a random name the second create
+    succeeds where a deterministic name fails with AlreadyExists.
 
     Caught by `cronjob-one-job-per-schedule`: two Jobs of the CronJob carry the same
     scheduled time.

@@ -188,8 +188,8 @@ def exhaustive_detection(bug: Bug, *, reference: bool = False, max_states: int |
     if report.status == "violated" and result is not None and result.findings:
         # Confirm the first finding on a fresh model (no exploration scope, empty caches): the
         # report's own replay does not check quiescence invariants at the end of the path, so
-        # it cannot confirm a deadlock, and exploration states can be conflated (see the
-        # catalogue's notes on scripted scopes).
+        # it reports a deadlock as not reproduced; and a finding that only exists inside the
+        # exploration (states conflated by a fingerprint defect, as before e948405) is rejected.
         confirmed = confirm_finding(scenario, _overrides(bug, reference), result.findings[0].path)
         reproduced = bool(confirmed)
         if not confirmed:

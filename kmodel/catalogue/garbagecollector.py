@@ -28,10 +28,9 @@ class DeletesWithLiveOwner(GarbageCollector):
     """Deletes a dependent as soon as one of its owners is gone, even if another is alive.
 
     A classic mistake: reading "an owner is gone" as "garbage". Upstream
-    attemptToDeleteItem (garbagecollector.go, since the synchronous-GC rework
-    kubernetes/kubernetes#38679: "object has at least one existing owner, will not
-    garbage collect") keeps any object with a solid owner and only patches the dangling
-    references out of it.
+    attemptToDeleteItem (garbagecollector.go: "object has at least one existing owner,
+    will not garbage collect", code reviewed in kubernetes/kubernetes#38679) keeps any
+    object with a solid owner and only patches the dangling references out of it.
 
     Caught by `gc-no-live-owner-deletion`: the collector deletes an object that still has
     a live owner.

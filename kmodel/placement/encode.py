@@ -21,6 +21,16 @@ group g go to node n — and linear constraints over them.
 The final-state reading of spread and affinity is exact for one pod; for several new
 groups it checks the final configuration (see `kmodel/placement/__init__.py`).
 
+Solving. Z3's linear integer arithmetic has no primal heuristics: on a loose 1,000-pod
+problem the joint search can branch for minutes on fractional counts. Three things keep
+it fast: every variable is bounded by what its node has room for alone (a valid cut that
+keeps the relaxation tight); the plain SMT core is used (the QF_LIA tactic portfolio
+stalled even on single-group problems); and larger problems are first searched group by
+group (`staged_placement`), the result then checked by Z3 against the full encoding with
+every variable fixed. If that search gets stuck, the joint problem gets the time left —
+so a placement found either way satisfies the full encoding, and unsat always comes
+from the joint search.
+
 Every constraint carries a `Reason` so that, when explaining, it is asserted under an
 assumption literal and an unsat core names the constraints that conflict. A solver that
 gives up (time-out, resource limit) yields status "unknown", never "sat" or "unsat".
