@@ -40,7 +40,8 @@ Differences between releases (config.kubernetes_version):
   alpha, off in 1.28; on from 1.29).
 * successPolicy (JobSuccessPolicy: alpha 1.30, on from 1.31).
 * spec.managedBy (JobManagedBy: alpha 1.30, on from 1.32).
-* Interim conditions: from 1.31 (kubernetes#125510, #126074) every failure is first
+* Interim conditions: from 1.31 (kubernetes#125510; the CompletionsReached reason came with
+  #126067, which absorbed the closed #126074) every failure is first
   recorded as FailureTarget and every success as SuccessCriteriaMet (reason
   CompletionsReached or SuccessPolicy), and the terminal Failed/Complete condition, which
   copies the interim reason and message, waits until no pod is terminating. Before 1.31
@@ -52,8 +53,9 @@ Differences between releases (config.kubernetes_version):
 * From 1.31 (kubernetes#125546, #125089) pods deleted in a sync are subtracted from
   status.ready and added to status.terminating in that same sync.
 * While back-off delays a creation, manageJob reports active = 0 (job_controller.go
-  `return 0`) until 1.34 (kubernetes#139457, cherry-picked to the 1.33–1.35 patch
-  releases; the model's 1.34 is the latest patch). From 1.32 the API server rejects a
+  `return 0`) until 1.34 (kubernetes#139457, cherry-picked to the 1.34 and 1.35 patch
+  releases as #139752 and #139751; the 1.33 pick #139753 was closed unmerged; the model's
+  1.34 is the latest patch). From 1.32 the API server rejects a
   status whose ready exceeds active (JobManagedBy status validation), so in 1.32–1.33
   such a sync's status write fails and the sync stops before removing finalizers.
 * The orphan worker keeps the finalizer of pods controlled by something other than a
@@ -339,10 +341,7 @@ def past_backoff_limit_on_failure(job: Job, pods: Sequence[Pod]) -> bool:
     if job.spec.template.spec.restart_policy != "OnFailure":
         return False
     restarts = sum(
-        s.restart_count
-        for p in pods
-        if p.status.phase in (RUNNING, PENDING)
-        for s in p.status.init_container_statuses + p.status.container_statuses
+        s.restart_count for p in pods if p.status.phase in (RUNNING, PENDING) for s in p.status.init_container_statuses + p.status.container_statuses
     )
     limit = job.spec.backoff_limit or 0
     return restarts > 0 if limit == 0 else restarts >= limit
@@ -407,10 +406,7 @@ def calculate_succeeded_indexes(ctx: SyncCtx) -> tuple[ix.Intervals, ix.Interval
     """calculateSucceededIndexes: status.completedIndexes, and with the succeeded pods
     that still hold the finalizer."""
     prev = ix.parse(ctx.job.status.completed_indexes, ctx.completions)
-    new = {
-        i for p in ctx.pods
-        if p.status.phase == SUCCEEDED and has_tracking_finalizer(p) and (i := ix.valid_index(p, ctx.completions)) is not None
-    }
+    new = {i for p in ctx.pods if p.status.phase == SUCCEEDED and has_tracking_finalizer(p) and (i := ix.valid_index(p, ctx.completions)) is not None}
     return prev, ix.with_indexes(prev, new)
 
 
@@ -432,10 +428,7 @@ def is_index_failed(ctx: SyncCtx, pod: Pod) -> bool:
 def calculate_failed_indexes(ctx: SyncCtx) -> ix.Intervals:
     """calculateFailedIndexes: status.failedIndexes plus indexes failed since."""
     prev = ix.parse(ctx.job.status.failed_indexes, ctx.completions) if ctx.job.status.failed_indexes is not None else ()
-    new = {
-        i for p in ctx.pods
-        if has_tracking_finalizer(p) and (i := ix.valid_index(p, ctx.completions)) is not None and is_index_failed(ctx, p)
-    }
+    new = {i for p in ctx.pods if has_tracking_finalizer(p) and (i := ix.valid_index(p, ctx.completions)) is not None and is_index_failed(ctx, p)}
     return ix.with_indexes(prev, new)
 
 
@@ -452,9 +445,7 @@ def pods_with_delayed_deletion(ctx: SyncCtx) -> dict[int, Pod]:
         if i is None or ix.contains(ctx.succeeded_idx, i) or ix.contains(ctx.failed_idx, i) or i in active:
             continue
         last = out.get(i)
-        if last is None or (
-            ix.index_absolute_failure_count(last) <= ix.index_absolute_failure_count(p) and not finished_time(p) < finished_time(last)
-        ):
+        if last is None or (ix.index_absolute_failure_count(last) <= ix.index_absolute_failure_count(p) and not finished_time(p) < finished_time(last)):
             out[i] = p
     return out
 
