@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 import networkx as nx
 
@@ -43,6 +44,7 @@ class Bounds:
     max_depth: int | None = None
     max_states: int | None = 100_000
     stop_at_first_violation: bool = True
+    max_seconds: float | None = None  # wall-time budget, checked between batches of a level
 
 
 @dataclass
@@ -109,23 +111,39 @@ class ExhaustiveResult:
         return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
 
 
+_CANONICAL_CACHE = 1 << 18
+_BATCH = 512  # frontier states expanded between two checks of the time budget (per worker)
+
+
 class _Expander:
     """Expands states: successors, canonical keys, invariant checks (runs in workers too)."""
 
     def __init__(
-        self, model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None,
+        self,
+        model: Model,
+        invariants: Sequence[Invariant],
+        symmetry: SymmetryInfo | None,
         at_fixpoint: Callable[[ClusterState], list[Violation]] | None = None,
     ) -> None:
         self.model = model
         self.checker = Checker(invariants)
         self.symmetry = symmetry
         self.at_fixpoint = at_fixpoint
+        # fingerprint → canonical fingerprint: a state reached along several edges, and a
+        # frontier state expanded after being found as a child, is canonicalised once
+        self._canonical: dict[int, int] = {}
 
     def key(self, state: ClusterState) -> int:
         """The dedup key: canonical fingerprint with symmetry, plain fingerprint without."""
-        if self.symmetry is not None:
-            return canonical_fingerprint(state, self.symmetry)
-        return state.fingerprint
+        if self.symmetry is None:
+            return state.fingerprint
+        fp = state.fingerprint
+        key = self._canonical.get(fp)
+        if key is None:
+            if len(self._canonical) >= _CANONICAL_CACHE:
+                self._canonical.clear()
+            key = self._canonical[fp] = canonical_fingerprint(state, self.symmetry)
+        return key
 
     def expand(self, state: ClusterState) -> Expansion:
         """Every successor of `state` with its invariant results."""
@@ -254,41 +272,54 @@ def explore_exhaustive(
     if on_state is not None:
         on_state(initial)
     depth = 0
+    stop = False  # a bound or the first violation ends the search
+
+    def out_of_time() -> bool:
+        return bounds.max_seconds is not None and time.monotonic() - started >= bounds.max_seconds
+
     try:
         while frontier and not (result.findings and bounds.stop_at_first_violation):
             if bounds.max_depth is not None and depth >= bounds.max_depth:
                 result.stopped = f"depth bound {bounds.max_depth} reached"
+                stop = True
                 break
-            expansions = executor.expand_all(frontier)
             next_frontier: list[ClusterState] = []
-            for exp in expansions:
-                result.stats.merge(exp.stats)
-                if exp.quiescent:
-                    quiescent_keys.add(exp.key)
-                    if exp.quiescent_violations:
-                        bad_fixpoints.append((exp.key, exp.quiescent_violations))
-                    else:
-                        good_fixpoint = True
-                if g is not None:
-                    g.add_node(exp.key)
-                for e in exp.edges:
-                    result.transitions += 1
+            batch = _BATCH * executor.workers
+            for start in range(0, len(frontier), batch):
+                if start and out_of_time():
+                    result.stopped = f"time bound {bounds.max_seconds:g} s reached"
+                    stop = True
+                    break
+                for exp in executor.expand_all(frontier[start : start + batch]):
+                    result.stats.merge(exp.stats)
+                    if exp.quiescent:
+                        quiescent_keys.add(exp.key)
+                        if exp.quiescent_violations:
+                            bad_fixpoints.append((exp.key, exp.quiescent_violations))
+                        else:
+                            good_fixpoint = True
                     if g is not None:
-                        g.add_edge(exp.key, e.key, action=e.action)
-                    if e.key not in parents:
-                        parents[e.key] = (exp.key, e.action)
-                        next_frontier.append(e.child)
-                        if on_state is not None:
-                            on_state(e.child)
-                        if symmetry:
+                        g.add_node(exp.key)
+                    for e in exp.edges:
+                        result.transitions += 1
+                        if g is not None:
+                            g.add_edge(exp.key, e.key, action=e.action)
+                        if e.key not in parents:
+                            parents[e.key] = (exp.key, e.action)
+                            next_frontier.append(e.child)
+                            if on_state is not None:
+                                on_state(e.child)
+                            if symmetry:
+                                raw_seen.add(e.child.fingerprint)
+                        elif symmetry and e.child.fingerprint not in raw_seen:
+                            result.merged_by_symmetry += 1
                             raw_seen.add(e.child.fingerprint)
-                    elif symmetry and e.child.fingerprint not in raw_seen:
-                        result.merged_by_symmetry += 1
-                        raw_seen.add(e.child.fingerprint)
-                    if e.violations and not any(f.violations == e.violations for f in result.findings):
-                        result.findings.append(Finding(e.violations, _path(parents, exp.key) + [e.action]))
-                        if bounds.stop_at_first_violation:
-                            break
+                        if e.violations and not any(f.violations == e.violations for f in result.findings):
+                            result.findings.append(Finding(e.violations, _path(parents, exp.key) + [e.action]))
+                            if bounds.stop_at_first_violation:
+                                break
+                    if result.findings and bounds.stop_at_first_violation:
+                        break
                 if result.findings and bounds.stop_at_first_violation:
                     break
             frontier = next_frontier
@@ -297,12 +328,18 @@ def explore_exhaustive(
             result.distinct_states = len(parents)
             if progress is not None:
                 progress(depth, result.distinct_states, result.transitions)
+            if stop:
+                break
             if bounds.max_states is not None and len(parents) >= bounds.max_states and frontier:
                 result.stopped = f"state bound {bounds.max_states} reached"
+                stop = True
                 break
-        else:
-            if not frontier:
-                result.complete = True
+            if frontier and out_of_time():
+                result.stopped = f"time bound {bounds.max_seconds:g} s reached"
+                stop = True
+                break
+        if not frontier and not stop:
+            result.complete = True
     finally:
         executor.close()
     result.depth = depth

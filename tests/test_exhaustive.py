@@ -3,11 +3,12 @@ executors, shortest counterexamples, livelock and deadlock detection."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from invariants.registry import Invariant, Kind, Violation, select
-from kmodel import apiserver
+from kmodel import apiserver, exhaustive
 from kmodel.actions import Action, Reconcile
 from kmodel.config import ModelConfig
 from kmodel.controllers.tainteviction import TaintEvictionController, no_execute_taints
@@ -47,12 +48,21 @@ def test_symmetry_is_sound_and_saves_states() -> None:
 
 def test_pinned_nodes_are_not_renamed() -> None:
     m = Model(scope=SCOPE)
-    pinned = obj({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "pin"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "pin"}},
-                 "template": {"metadata": {"labels": {"app": "pin"}},
-                              "spec": {"nodeSelector": {"kubernetes.io/hostname": "n2"}, "containers": [{"name": "c", "image": "x"}]}}},
-    })
+    pinned = obj(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "pin"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "pin"}},
+                "template": {
+                    "metadata": {"labels": {"app": "pin"}},
+                    "spec": {"nodeSelector": {"kubernetes.io/hostname": "n2"}, "containers": [{"name": "c", "image": "x"}]},
+                },
+            },
+        }
+    )
     s0 = cluster(m, [node("n1"), node("n2")], [pinned])
     info = SymmetryInfo.for_exploration(s0, m.scope)
     assert "n2" in info.pinned
@@ -132,10 +142,23 @@ def test_interleaving_dependent_fixpoint_is_reported_as_a_deadlock() -> None:
     # If "any" is bound to n2 first, picky stays Pending forever: a bad fixpoint that
     # another interleaving avoids.
     m = Model(actors=[Scheduler(), Kubelet()])
-    pod = lambda name, sel: obj({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},  # noqa: E731
-                                 "spec": {"nodeSelector": sel, "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}})
-    s0 = cluster(m, [node("n1", cpu="1", labels={"disk": "hdd"}), node("n2", cpu="1", labels={"disk": "ssd"})],
-                 [pod("any", {}), pod("picky", {"disk": "ssd"})], settle=False)
+
+    def pod(name: str, sel: dict[str, str]) -> Any:
+        return obj(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name},
+                "spec": {"nodeSelector": sel, "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]},
+            }
+        )
+
+    s0 = cluster(
+        m,
+        [node("n1", cpu="1", labels={"disk": "hdd"}), node("n2", cpu="1", labels={"disk": "ssd"})],
+        [pod("any", {}), pod("picky", {"disk": "ssd"})],
+        settle=False,
+    )
 
     def all_running(state: ClusterState) -> Iterable[Violation]:
         for p in state.pods():
@@ -148,3 +171,21 @@ def test_interleaving_dependent_fixpoint_is_reported_as_a_deadlock() -> None:
     assert kinds == {"deadlock"}
     bad = r.findings[0].path
     assert any(getattr(a, "pod", "") == "any" and getattr(a, "node", "") == "n2" for a in bad)
+
+
+def test_time_bound_stops_an_exploration_as_incomplete(monkeypatch: Any) -> None:
+    m, s0 = _setup()
+    r = explore_exhaustive(m, s0, select(), Bounds(max_seconds=0.0), graph=False)
+    assert not r.complete and r.stopped.startswith("time bound")
+    assert r.distinct_states > 1 and r.depth == 1
+    full = explore_exhaustive(m, s0, select(), Bounds(max_seconds=600.0), graph=False)
+    assert full.complete and not full.stopped
+    # the frontier is expanded in batches: the same search, with the budget checked between them
+    monkeypatch.setattr(exhaustive, "_BATCH", 1)
+    batched = explore_exhaustive(m, s0, select(), graph=False)
+    assert (batched.distinct_states, batched.transitions, batched.depth, batched.complete) == (full.distinct_states, full.transitions, full.depth, True)
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(exhaustive.time, "monotonic", lambda: float(next(ticks)))
+    cut = explore_exhaustive(m, s0, select(), Bounds(max_seconds=5.0), graph=False)
+    assert not cut.complete and cut.stopped == "time bound 5 s reached"
+    assert 1 < cut.distinct_states < full.distinct_states
