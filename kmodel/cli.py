@@ -266,6 +266,33 @@ def prove(
     raise typer.Exit(EXIT_VIOLATION if FALSE in statuses else EXIT_UNKNOWN if UNKNOWN in statuses else 0)
 
 
+@app.command("reference")
+def reference_report(
+    out: Path = typer.Option(Path("reports/reference"), "--out", help="Directory of the reference report."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny budgets (for tests): every run, far fewer states; not the reference."),
+    jobs: int = typer.Option(2, "--jobs", "-j", min=1, help="Runs in parallel (processes); results do not depend on it."),
+) -> None:
+    """Regenerate the reference report of the model (reports/reference/): explore every built-in
+    scenario with fixed seeds and small exhaustive scopes, with per-actor coverage, and write the
+    combined report (index.html, report.md, report.json, junit.xml) and each run's report under runs/.
+
+    The same command writes byte-identical reports; wall-clock figures go to timing.json only.
+    Exit status: 0 every run passed; 1 some invariant was violated.
+    """
+    from kmodel.reference import main_progress, reference
+
+    try:
+        report = reference(out, quick=quick, jobs=jobs, progress=main_progress())
+    except KModelError as e:
+        _fail(str(e))
+    typer.echo(
+        f"{report.status.upper()}: {report.invariant_summary()} {report.stats.get('transitions')} transitions in {report.budget.get('runs')} runs "
+        f"({report.timing.get('seconds', 0):.0f} s); report in {out}/index.html",
+        err=True,
+    )
+    raise typer.Exit(EXIT_VIOLATION if report.status == "violated" else 130 if report.status == "interrupted" else 0)
+
+
 @app.command("invariants")
 def list_invariants() -> None:
     """List the registered invariants with their statements."""

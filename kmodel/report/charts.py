@@ -48,6 +48,7 @@ def line_chart(points: Sequence[tuple[float, float]], *, width: int = 640, heigh
     parts.append(f'<text x="{pad_l - 6}" y="{height - pad_b}" font-size="11" text-anchor="end">0</text>')
     parts.append(f'<text x="{width - pad_r}" y="{height - pad_b + 16}" font-size="11" text-anchor="end">{int(x1)}</text>')
     parts.append(f'<text x="{(width + pad_l) / 2}" y="{height - 6}" font-size="12" text-anchor="middle">{escape(x_label)}</text>')
-    parts.append(f'<text x="14" y="{(height - pad_b + pad_t) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 {(height - pad_b + pad_t) / 2})">{escape(y_label)}</text>')
+    mid = (height - pad_b + pad_t) / 2
+    parts.append(f'<text x="14" y="{mid}" font-size="12" text-anchor="middle" transform="rotate(-90 14 {mid})">{escape(y_label)}</text>')
     parts.append("</svg>")
     return "".join(parts)

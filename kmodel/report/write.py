@@ -49,19 +49,46 @@ def render_markdown(report: RunReport) -> str:
     for k, v in r.stats.items():
         out.append(f"| {k.replace('_', ' ')} | {v} |")
     out.append("")
+    if r.runs:
+        out += ["## Runs", "", "| run | engine | scenario | seed | result | transitions | distinct states |", "|---|---|---|---|---|---|---|"]
+        for run in r.runs:
+            name = f"[{run.get('name')}]({run['report']})" if run.get("report") else str(run.get("name"))
+            stats = run.get("stats") or {}
+            out.append(
+                f"| {name} | {run.get('engine')} | {run.get('scenario')} | {run.get('seed')} | {run.get('status')} | "
+                f"{stats.get('transitions', '')} | {stats.get('distinct states', '')} |"
+            )
+        out.append("")
     if r.counterexample is not None:
         c = r.counterexample
         out += ["## Counterexample", "", f"Violated: {', '.join(c.invariants)}", "", "```", c.message, "```", ""]
         if c.replay_command:
-            out += [f"Replay: `{c.replay_command}`" + (" (replay reproduces the violation)" if c.reproduced else " (replay did NOT reproduce it)" if c.reproduced is False else ""), ""]
+            out += [
+                f"Replay: `{c.replay_command}`"
+                + (" (replay reproduces the violation)" if c.reproduced else " (replay did NOT reproduce it)" if c.reproduced is False else ""),
+                "",
+            ]
         out += ["| # | t (s) | step | objects changed |", "|---|---|---|---|"]
         for row in c.steps:
             changed = "<br>".join(row.changed[:12]) + (f"<br>… {len(row.changed) - 12} more" if len(row.changed) > 12 else "")
             out.append(f"| {row.index} | {row.clock} | {row.step} | {changed} |")
         out.append("")
-    out += ["## Invariants", "", "| invariant | kind | result | states checked | with subject |", "|---|---|---|---|---|"]
+    combined = bool(r.runs) or any(inv.exercised_in for inv in r.invariants)
+    out += ["## Invariants", ""]
+    if r.invariants:
+        out += [r.invariant_summary(), ""]
+    out += [
+        "*states checked*: states (for transition invariants, steps) the invariant was checked on; *with subject*: how many of",
+        "those held an object it is about. *not exercised*: the subject never existed, so the pass is vacuous.",
+        "",
+    ]
+    if combined:
+        out += ["| invariant | kind | result | states checked | with subject | exercised in runs |", "|---|---|---|---|---|---|"]
+    else:
+        out += ["| invariant | kind | result | states checked | with subject |", "|---|---|---|---|---|"]
     for inv in r.invariants:
-        out.append(f"| {inv.name} | {inv.kind} | {inv.status} | {inv.checked} | {inv.exercised} |")
+        runs = f" {', '.join(inv.exercised_in) or '—'} |" if combined else ""
+        out.append(f"| {inv.name} | {inv.kind} | {inv.status} | {inv.checked} | {inv.exercised} |{runs}")
     out.append("")
     for inv in r.invariants:
         out += [f"### {inv.name}", "", inv.statement, "", f"Source: {inv.source}", ""]
@@ -70,11 +97,13 @@ def render_markdown(report: RunReport) -> str:
         if inv.violations:
             out.append("")
     if r.coverage:
-        out += ["## Controller coverage", "", "Lines and branches of each actor's module that the run executed.", ""]
-        out += ["| actor module | lines | branches | first lines never run |", "|---|---|---|---|"]
+        out += ["## Controller coverage", "", "Rules (functions and methods), lines and branch exits of each actor module that the run executed.", ""]
+        out += ["| actor module | actors | rules run | lines | branches | rules never run |", "|---|---|---|---|---|---|"]
         for mod, cov in r.coverage.items():
-            missing = ", ".join(str(x) for x in cov.get("missing_lines", [])[:10])
-            out.append(f"| {mod} | {cov.get('lines')} | {cov.get('branches')} | {missing} |")
+            never = [n for n, x in (cov.get("rules") or {}).items() if str(x.get("lines", "")).startswith("0/")]
+            shown = ", ".join(never[:8]) + (f", … {len(never) - 8} more" if len(never) > 8 else "")
+            actors = ", ".join(cov.get("actors", [])) or "(shared helpers)"
+            out.append(f"| {mod} | {actors} | {cov.get('rules run', '')} | {cov.get('lines')} | {cov.get('branches')} | {shown} |")
         out.append("")
     if r.action_mix:
         out += ["## Action mix", "", "| action | count |", "|---|---|"]
