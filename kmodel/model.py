@@ -153,20 +153,29 @@ class Model:
         queued = {(f.actor, f.request) for f in state.inflight if not _generates_name(f.request)}
         key = (getattr(action, "namespace", ""), getattr(action, "name", getattr(action, "pod", "")))
         new_inflight = list(state.inflight)
+        opens = True
         for r in reqs:
             if isinstance(r, apiserver.Remember):
                 apiserver.apply(tx, r, self.config)
             elif (actor.name, r) not in queued and _changes(state, r, self.config):
-                new_inflight.append(InFlight(actor.name, key, state.clock, r))
+                new_inflight.append(InFlight(actor.name, key, state.clock, r, opens))
+                opens = False
         tx.set_inflight(tuple(new_inflight))
         return tx.commit()
 
     def _deliver(self, state: ClusterState, issuer: str) -> ClusterState:
+        """Apply the oldest request `issuer` has in flight. A request that fails with a
+        conflict ends its sync: a controller returns on the first write that fails with
+        an error it does not handle (the sync is retried from a fresh read), so the rest
+        of that sync's requests are never sent."""
         for i, f in enumerate(state.inflight):
             if f.actor == issuer:
+                rest = list(state.inflight[i + 1 :])
                 tx = state.edit()
-                tx.set_inflight(state.inflight[:i] + state.inflight[i + 1 :])
-                apiserver.apply(tx, f.request, self.config)
+                outcome = apiserver.apply(tx, f.request, self.config)
+                if outcome.error.startswith("Conflict"):
+                    rest = _drop_rest_of_sync(rest, issuer)
+                tx.set_inflight(state.inflight[:i] + tuple(rest))
                 return tx.commit()
         return state
 
@@ -372,6 +381,21 @@ class Model:
         for a in actions:
             state = self.step(state, a)
         return state
+
+
+def _drop_rest_of_sync(rest: list[InFlight], issuer: str) -> list[InFlight]:
+    """`rest` without the requests of `issuer` that belong to the sync of a failed one
+    (those before the issuer's next sync opener)."""
+    out: list[InFlight] = []
+    dropping = True
+    for f in rest:
+        if f.actor == issuer and dropping:
+            if f.opens_sync:
+                dropping = False
+            else:
+                continue
+        out.append(f)
+    return out
 
 
 def _generates_name(request: apiserver.Request) -> bool:

@@ -44,6 +44,8 @@ class InFlight:
     key: tuple[str, ...]
     issued_at: int
     request: Any
+    # the first request of its sync: a sync's requests run from its opener to the next one
+    opens_sync: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)

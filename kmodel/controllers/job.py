@@ -133,6 +133,7 @@ class JobFeatures:
     rejects_ready_over_active: bool
     orphan_keeps_foreign_owner: bool
     cleanup_finished_job_pods: bool
+    finished_job_expectations: bool
 
     @classmethod
     def of(cls, config: ModelConfig) -> JobFeatures:
@@ -150,6 +151,7 @@ class JobFeatures:
             rejects_ready_over_active=v("1.32") and not v("1.34"),  # only observable with the bug above
             orphan_keeps_foreign_owner=v("1.31"),  # #124798
             cleanup_finished_job_pods=v("1.29"),  # #119944
+            finished_job_expectations=v("1.33"),  # #130333 (fixes #130103)
         )
 
 
@@ -261,6 +263,16 @@ def _removes_finalizer(request: Any) -> str | None:
         if TRACKING_FINALIZER not in request.obj.metadata.finalizers:
             return request.obj.metadata.uid
     return None
+
+
+def finish_in_flight(state: ClusterState, key: tuple[str, ...]) -> bool:
+    """finishedJobExpectations: this controller has written a Complete or Failed condition
+    for the Job that it has not observed yet (the status write still in flight)."""
+    for f in state.inflight:
+        r = f.request
+        if f.actor == NAME and f.key == key and isinstance(r, apiserver.Update) and r.status and isinstance(r.obj, Job) and is_finished(r.obj):
+            return True
+    return False
 
 
 def expected_removed_finalizers(state: ClusterState, key: tuple[str, ...]) -> frozenset[str]:
@@ -743,7 +755,9 @@ def track_status(ctx: SyncCtx, status: JobStatus, needs_flush: bool) -> TrackRes
     if needs_flush:
         if _status_rejected(status, f):
             return TrackResult([], False, rejected=True)
-        reqs.append(apiserver.Update(replace(job, status=status), status=True, check_rv=False))
+        # UpdateStatus carries the resourceVersion the sync read: a sync that read a stale
+        # Job fails with a conflict (and, with async delivery, its later requests are dropped)
+        reqs.append(apiserver.Update(replace(job, status=status), status=True, check_rv=True))
         flushed = True
         needs_flush = False
     for pod in to_remove:
@@ -755,7 +769,8 @@ def track_status(ctx: SyncCtx, status: JobStatus, needs_flush: bool) -> TrackRes
         status, done = enact_finished(ctx, status, finished)
         needs_flush = needs_flush or done
     if needs_flush and not _status_rejected(status, f):
-        reqs.append(apiserver.Update(replace(job, status=status), status=True, check_rv=False))
+        # a second write in the same sync uses the resourceVersion the first one returned
+        reqs.append(apiserver.Update(replace(job, status=status), status=True, check_rv=not flushed))
     return TrackResult(reqs, flushed)
 
 
@@ -889,10 +904,15 @@ class JobController(KindReconciler):
             return (r,) if r is not None else ()
         if job.spec.completion_mode not in (None, "NonIndexed", "Indexed"):
             return ()  # UnknownCompletionMode
+        inflight_key = (job.metadata.namespace, job.metadata.name)
+        if f.finished_job_expectations and finish_in_flight(state, inflight_key):
+            # syncJob skips a Job it has already finished while its view still shows it
+            # unfinished: counting from that stale status would start pods again (#130103;
+            # before #130333 the sync goes on and may create a pod for a finished Job)
+            return ()
         job = effective_job(job)
         if job.status.uncounted_terminated_pods is None:
             job = replace(job, status=replace(job.status, uncounted_terminated_pods=UncountedTerminatedPods()))
-        inflight_key = (job.metadata.namespace, job.metadata.name)
         satisfied = (not self.check_expectations) or expectations_satisfied(state, self.name, inflight_key, config)
         pods, claim_reqs = claim_job_pods(job, state.pods(job.metadata.namespace))
         ctx = self._context(state, job, f, pods, mem.get(key), inflight_key)
