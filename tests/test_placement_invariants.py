@@ -203,3 +203,34 @@ def test_an_undecided_check_is_reported_not_passed(monkeypatch: pytest.MonkeyPat
     assert v.message.startswith("could not decide whether binding pod Pod default/p to node n1 was feasible")
     (w,) = complete.violations(s)
     assert w.message.startswith("could not decide whether pending pod Pod default/p fits somewhere")
+
+
+def test_a_pod_waiting_for_its_claim_is_not_a_completeness_violation() -> None:
+    # A claim with no class and no volume never binds: VolumeBinding rules out every node,
+    # and the pod stays Pending upstream too. Once a matching volume exists, the same
+    # Pending pod is one the scheduler must place.
+    model = Model()
+    state = model.step(empty_state(), AddNode(node("n1")))
+    claim = decode({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "default"},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "storageClassName": ""}})
+    pod = decode({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                  "spec": {"containers": [{"name": "c", "image": "x"}], "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}})
+    state = model.settle(model.step(state, Apply((claim, pod)))).state
+    assert [p.metadata.name for p in pending_pods(state)] == ["p"]
+    assert all(filter_failures(state, pending_pods(state)[0], n) for n in state.nodes())
+    assert check_state(state, select(["scheduler-completeness"]), quiescent=True) == []
+    # the model's own scheduler is replaced by one that never binds: with the claim bound,
+    # the pending pod is now a completeness violation
+    volume = decode({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv1"},
+                     "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                              "hostPath": {"path": "/data"}}})
+    idle = Model().with_actor(_NeverBinds())
+    state = idle.settle(idle.step(state, Apply((volume,)))).state
+    assert state.get("PersistentVolumeClaim", "default", "data").status.phase == "Bound"
+    found = check_state(state, select(["scheduler-completeness"]), quiescent=True)
+    assert [v.invariant for v in found] == ["scheduler-completeness"]
+
+
+class _NeverBinds(Scheduler):
+    def candidates(self, state: ClusterState, config: ModelConfig) -> Iterable[Action]:
+        return ()

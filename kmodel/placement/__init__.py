@@ -30,9 +30,11 @@ Deviations from the scheduler's semantics, and why:
 
 * one pod: none intended — `tests/test_placement.py` checks agreement with
   `filter_failures` node by node on random clusters, including which filter the core
-  blames. What `kmodel.scheduler` leaves out is left out here too (preemption, NodePorts,
-  volumes, namespaceSelector and matchLabelKeys, nodeAffinityPolicy/nodeTaintsPolicy other
-  than their defaults, scoring);
+  blames. VolumeBinding is the exception to independence: whether a pod's claims are
+  bound, provisionable or pinned to a node is taken from the model's filter
+  (`Problem.volume_blocks`), not encoded. What `kmodel.scheduler` leaves out is left out
+  here too (preemption, NodePorts, namespaceSelector and matchLabelKeys,
+  nodeAffinityPolicy/nodeTaintsPolicy other than their defaults, scoring);
 * a set of new pods is judged on its final configuration, as if every pod were checked
   with all the others in place, not in the order the scheduler would bind them.
   Anti-affinity and capacity do not depend on the order. Spread is checked as

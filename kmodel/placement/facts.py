@@ -157,6 +157,11 @@ def analyse(problem: Problem) -> Facts:
         _node_filters(facts, gi, g)
         _placed_anti_affinity(facts, gi, g)
         _topology_keys(facts, gi, g)
+    index = problem.node_index()
+    for gi, node, why in problem.volume_blocks:
+        ni = index.get(node)
+        if ni is not None:
+            _block(facts, gi, ni, Reason("VolumeBinding", f"node {node}: {why}"))
     return facts
 
 

@@ -61,6 +61,9 @@ class Problem:
     nodes: tuple[Node, ...]
     placed: tuple[PlacedPod, ...] = ()
     groups: tuple[PodGroup, ...] = ()
+    # (group, node name, why): pairs ruled out by a filter that reads objects other than
+    # nodes and pods — VolumeBinding, decided by the model's claims and volumes
+    volume_blocks: tuple[tuple[int, str, str], ...] = ()
     # caches filled lazily by the encoder (not part of equality)
     _node_index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,7 +96,22 @@ def single_pod_problem(state: ClusterState, pod: Pod) -> Problem:
     uid = pod.metadata.uid
     placed = tuple(pp for pp in snapshot_pods(state) if not (uid and pp.pod.metadata.uid == uid) and pp.pod is not pod)
     group = PodGroup(f"Pod {pod.metadata.namespace}/{pod.metadata.name}", pod, 1, (pod.metadata.name,))
-    return Problem(nodes=tuple(state.nodes()), placed=placed, groups=(group,))
+    nodes = tuple(state.nodes())
+    return Problem(nodes=nodes, placed=placed, groups=(group,), volume_blocks=volume_blocks(state, pod, nodes))
+
+
+def volume_blocks(state: ClusterState, pod: Pod, nodes: Iterable[Node], group: int = 0) -> tuple[tuple[int, str, str], ...]:
+    """The nodes the VolumeBinding filter rules out for `pod` (volumebinding: unbound
+    immediate claims, a bound volume's node affinity, a missing claim). Claims are state,
+    not counts, so this filter is taken from the model (`kmodel.scheduler.volume_binding_failures`)
+    rather than encoded."""
+    from kmodel.scheduler import volume_binding_failures
+
+    out: list[tuple[int, str, str]] = []
+    for n in nodes:
+        for why in volume_binding_failures(state, pod, n):
+            out.append((group, n.name, why))
+    return tuple(out)
 
 
 # ---- grouping interchangeable pods ------------------------------------------------------------
