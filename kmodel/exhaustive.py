@@ -49,12 +49,17 @@ class Bounds:
 
 @dataclass
 class Edge:
-    """One explored transition, as a worker reports it."""
+    """One explored transition, as a worker reports it.
+
+    `child` is None when the same worker has already reported a state with this key: the
+    coordinator has seen that report first (results come back in frontier order), so it
+    never needs the state again — worker processes send each state back once."""
 
     action: Action
-    child: ClusterState
+    child: ClusterState | None
     key: int
     violations: list[Violation]
+    fingerprint: int = 0  # the child's own (not canonical) fingerprint
 
 
 @dataclass
@@ -112,7 +117,7 @@ class ExhaustiveResult:
 
 
 _CANONICAL_CACHE = 1 << 18
-_BATCH = 512  # frontier states expanded between two checks of the time budget (per worker)
+_BATCH = 256  # frontier states expanded between two checks of the time budget (per worker)
 
 
 class _Expander:
@@ -132,6 +137,9 @@ class _Expander:
         # fingerprint → canonical fingerprint: a state reached along several edges, and a
         # frontier state expanded after being found as a child, is canonicalised once
         self._canonical: dict[int, int] = {}
+        # fingerprint → violations of the always-invariants: equal fingerprints are equal
+        # states, so a state reached along several edges is checked once
+        self._always: dict[int, list[Violation]] = {}
 
     def key(self, state: ClusterState) -> int:
         """The dedup key: canonical fingerprint with symmetry, plain fingerprint without."""
@@ -145,14 +153,32 @@ class _Expander:
             key = self._canonical[fp] = canonical_fingerprint(state, self.symmetry)
         return key
 
-    def expand(self, state: ClusterState) -> Expansion:
-        """Every successor of `state` with its invariant results."""
+    def always(self, state: ClusterState) -> list[Violation]:
+        """The always-invariants' violations on `state`, checked once per distinct state."""
+        fp = state.fingerprint
+        found = self._always.get(fp)
+        if found is None:
+            if len(self._always) >= _CANONICAL_CACHE:
+                self._always.clear()
+            found = self._always[fp] = self.checker.state(state)
+        return found
+
+    def expand(self, state: ClusterState, sent: set[int] | None = None) -> Expansion:
+        """Every successor of `state` with its invariant results. With `sent` (the keys
+        this worker has reported a child state for), a child is reported once."""
         self.checker.stats = CheckStats()
         edges = []
         for action, child in self.model.successors(state):
             found = self.checker.edge(state, action, child)
-            found.extend(self.checker.state(child))
-            edges.append(Edge(action, child, self.key(child), found))
+            found.extend(self.always(child))
+            key = self.key(child)
+            if sent is None:
+                edges.append(Edge(action, child, key, found, child.fingerprint))
+            elif key in sent:
+                edges.append(Edge(action, None, key, found, child.fingerprint))
+            else:
+                sent.add(key)
+                edges.append(Edge(action, child, key, found, child.fingerprint))
         quiescent = self.model.is_quiescent(state)
         qv = self.checker.at_quiescence(state) if quiescent else []
         if quiescent and self.at_fixpoint is not None:
@@ -190,16 +216,18 @@ class SerialExecutor:
 
 
 _WORKER: _Expander | None = None
+_SENT: set[int] = set()  # keys this worker process has sent a child state for
 
 
 def _init_worker(model: Model, invariants: Sequence[Invariant], symmetry: SymmetryInfo | None, at_fixpoint: Any) -> None:
     global _WORKER
     _WORKER = _Expander(model, invariants, symmetry, at_fixpoint)
+    _SENT.clear()
 
 
 def _expand_chunk(states: list[ClusterState]) -> list[Expansion]:
     assert _WORKER is not None
-    return [_WORKER.expand(s) for s in states]
+    return [_WORKER.expand(s, _SENT) for s in states]
 
 
 class ProcessExecutor:
@@ -305,15 +333,17 @@ def explore_exhaustive(
                         if g is not None:
                             g.add_edge(exp.key, e.key, action=e.action)
                         if e.key not in parents:
+                            if e.child is None:  # pragma: no cover - a broken executor
+                                raise RuntimeError("a worker omitted a state the coordinator has not seen")
                             parents[e.key] = (exp.key, e.action)
                             next_frontier.append(e.child)
                             if on_state is not None:
                                 on_state(e.child)
                             if symmetry:
-                                raw_seen.add(e.child.fingerprint)
-                        elif symmetry and e.child.fingerprint not in raw_seen:
+                                raw_seen.add(e.fingerprint)
+                        elif symmetry and e.fingerprint not in raw_seen:
                             result.merged_by_symmetry += 1
-                            raw_seen.add(e.child.fingerprint)
+                            raw_seen.add(e.fingerprint)
                         if e.violations and not any(f.violations == e.violations for f in result.findings):
                             result.findings.append(Finding(e.violations, _path(parents, exp.key) + [e.action]))
                             if bounds.stop_at_first_violation:
