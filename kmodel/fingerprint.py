@@ -9,7 +9,7 @@ make every interleaving a distinct state.
 from __future__ import annotations
 
 import dataclasses
-import functools
+from collections.abc import Callable
 from hashlib import blake2b
 from typing import Any
 
@@ -17,51 +17,108 @@ MASK = (1 << 64) - 1
 _EXCLUDED = frozenset({"_fp", "_sym", "resource_version"})
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _EXCLUDED)
+_PRIMITIVES = frozenset({str, int, float, bool, type(None)})
 
 
 def _canon(v: Any, out: list[str], top: bool = False) -> None:
-    if v is None or isinstance(v, (str, int, float, bool)):
+    """Append the canonical encoding of `v` to `out` (dispatched on the exact type)."""
+    t = type(v)
+    if t in _PRIMITIVES:
         out.append(repr(v))
-    elif isinstance(v, tuple):
-        out.append("(")
-        for x in v:
+        return
+    enc = _ENCODERS.get(t)
+    if enc is None:
+        enc = _encoder_for(t)
+    enc(v, out, top)
+
+
+def _primitive(v: Any, out: list[str], top: bool) -> None:
+    out.append(repr(v))
+
+
+def _tuple(v: tuple[Any, ...], out: list[str], top: bool) -> None:
+    append = out.append
+    append("(")
+    for x in v:
+        if type(x) in _PRIMITIVES:
+            append(repr(x))
+        else:
             _canon(x, out)
-            out.append(",")
-        out.append(")")
-    elif isinstance(v, dict):
-        out.append("{")
-        for k in sorted(v, key=repr):
-            out.append(repr(k))
-            out.append(":")
-            _canon(v[k], out)
-            out.append(",")
-        out.append("}")
-    elif isinstance(v, frozenset):
-        out.append("<")
-        parts = []
-        for x in v:
-            sub: list[str] = []
-            _canon(x, sub)
-            parts.append("".join(sub))
-        out.extend(sorted(parts))
-        out.append(">")
-    elif dataclasses.is_dataclass(v):
-        cls = type(v)
-        if not top and hasattr(v, "_fp"):
-            # a shared immutable part (a pod spec, a template): hash it once, reuse everywhere
+        append(",")
+    append(")")
+
+
+def _dict(v: dict[Any, Any], out: list[str], top: bool) -> None:
+    append = out.append
+    append("{")
+    for k in sorted(v, key=repr):
+        append(repr(k))
+        append(":")
+        x = v[k]
+        if type(x) in _PRIMITIVES:
+            append(repr(x))
+        else:
+            _canon(x, out)
+        append(",")
+    append("}")
+
+
+def _frozenset(v: frozenset[Any], out: list[str], top: bool) -> None:
+    parts = []
+    for x in v:
+        sub: list[str] = []
+        _canon(x, sub)
+        parts.append("".join(sub))
+    out.append("<")
+    out.extend(sorted(parts))
+    out.append(">")
+
+
+def _dataclass_encoder(cls: type) -> Callable[[Any, list[str], bool], None]:
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _EXCLUDED)
+    # a shared immutable part (a pod spec, a template) is hashed once and reused everywhere
+    shared = hasattr(cls, "_fp")
+    head = cls.__name__
+
+    def encode(v: Any, out: list[str], top: bool) -> None:
+        if shared and not top:
             out.append(f"#{object_hash(v):x}")
             return
-        out.append(cls.__name__)
-        out.append("(")
-        for name in _field_names(cls):  # type: ignore[arg-type]
-            _canon(getattr(v, name), out)
-            out.append(",")
-        out.append(")")
+        append = out.append
+        append(head)
+        append("(")
+        for name in names:
+            x = getattr(v, name)
+            if type(x) in _PRIMITIVES:
+                append(repr(x))
+            else:
+                _canon(x, out)
+            append(",")
+        append(")")
+
+    return encode
+
+
+def _encoder_for(t: type) -> Callable[[Any, list[str], bool], None]:
+    """The encoder of values of type `t`, by the first matching rule (subclasses included)."""
+    enc: Callable[[Any, list[str], bool], None]
+    if issubclass(t, (str, int, float, bool)):
+        enc = _primitive
+    elif issubclass(t, tuple):
+        enc = _tuple
+    elif issubclass(t, dict):
+        enc = _dict
+    elif issubclass(t, frozenset):
+        enc = _frozenset
+    elif dataclasses.is_dataclass(t):
+        enc = _dataclass_encoder(t)
     else:
-        raise TypeError(f"cannot fingerprint {type(v).__name__}")
+        raise TypeError(f"cannot fingerprint {t.__name__}")
+    _ENCODERS[t] = enc
+    return enc
+
+
+_ENCODERS: dict[type, Callable[[Any, list[str], bool], None]] = {}
 
 
 def stable_hash(v: Any) -> int:
