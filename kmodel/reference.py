@@ -49,9 +49,9 @@ class RunSpec:
     examples: int = 0
     steps: int = 0
     max_states: int | None = None
-    quick_examples: int = 3
-    quick_steps: int = 6
-    quick_max_states: int = 60
+    quick_examples: int = 2
+    quick_steps: int = 5
+    quick_max_states: int = 40
 
     @property
     def stem(self) -> str:
@@ -251,6 +251,12 @@ def _prepare() -> None:
 
     load_all()
     warm()
+    try:  # Hypothesis collects the constants of the project's modules on its first draw
+        from hypothesis.internal.conjecture.providers import _get_local_constants
+
+        _get_local_constants()
+    except ImportError:  # pragma: no cover - another Hypothesis version: each run collects them
+        pass
 
 
 def _context() -> Any:

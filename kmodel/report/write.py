@@ -52,7 +52,8 @@ def render_markdown(report: RunReport) -> str:
     if r.runs:
         out += ["## Runs", "", "| run | engine | scenario | seed | result | transitions | distinct states |", "|---|---|---|---|---|---|---|"]
         for run in r.runs:
-            name = f"[{run.get('name')}]({run['report']})" if run.get("report") else str(run.get("name"))
+            link = run.get("markdown") or run.get("report")
+            name = f"[{run.get('name')}]({link})" if link else str(run.get("name"))
             stats = run.get("stats") or {}
             out.append(
                 f"| {name} | {run.get('engine')} | {run.get('scenario')} | {run.get('seed')} | {run.get('status')} | "
