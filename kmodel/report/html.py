@@ -24,6 +24,10 @@ _STATUS_CLASS = {"held": "held", "violated": "violated-s", "not exercised": "not
 _RUN_STATS = ("examples run", "transitions", "distinct states", "complete")
 
 
+def _seed(seed: object) -> str:
+    return "—" if seed is None else str(seed)
+
+
 def _runs(report: RunReport) -> list[str]:
     out = ["<h2>Runs</h2><p>Each run explores one built-in scenario; its own report (same renderers) is linked.</p>"]
     out.append(
@@ -40,7 +44,7 @@ def _runs(report: RunReport) -> list[str]:
         stats = run.get("stats") or {}
         out.append(
             f"<tr><td>{cell}</td><td>{escape(str(run.get('engine', '')))}</td><td>{escape(str(run.get('scenario', '')))}</td>"
-            f"<td>{escape(str(run.get('seed', '')))}</td><td>{escape(budget)}</td><td class='{_STATUS_CLASS.get(status, '')}'>{escape(status)}</td>"
+            f"<td>{escape(_seed(run.get('seed')))}</td><td>{escape(budget)}</td><td class='{_STATUS_CLASS.get(status, '')}'>{escape(status)}</td>"
             + "".join(f"<td class='num'>{escape(str(stats.get(s, '')))}</td>" for s in _RUN_STATS)
             + "</tr>"
         )
@@ -104,7 +108,7 @@ def render_html(report: RunReport) -> str:
         ("command", f"<code>{escape(r.command)}</code>"),
         ("scenario", escape(r.scenario)),
         ("engine", escape(r.engine)),
-        ("seed", escape(str(r.seed))),
+        ("seed", escape(_seed(r.seed))),
         ("Kubernetes behaviour", escape(r.kubernetes_version)),
     ]
     rows += [(f"budget: {k}", escape(str(v))) for k, v in r.budget.items()]

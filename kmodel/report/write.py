@@ -43,7 +43,7 @@ def render_markdown(report: RunReport) -> str:
     verdict = {"passed": "PASSED: no invariant violated", "violated": "VIOLATED", "interrupted": "INTERRUPTED (partial results)", "error": "ERROR"}[r.status]
     out += [f"**Result: {verdict}**", ""]
     out += ["| | |", "|---|---|", f"| command | `{r.command}` |", f"| scenario | {r.scenario} |", f"| engine | {r.engine} |"]
-    out += [f"| seed | {r.seed} |", f"| Kubernetes behaviour | {r.kubernetes_version} |"]
+    out += [f"| seed | {'—' if r.seed is None else r.seed} |", f"| Kubernetes behaviour | {r.kubernetes_version} |"]
     for k, v in r.budget.items():
         out.append(f"| budget: {k} | {v} |")
     for k, v in r.stats.items():
@@ -56,7 +56,7 @@ def render_markdown(report: RunReport) -> str:
             name = f"[{run.get('name')}]({link})" if link else str(run.get("name"))
             stats = run.get("stats") or {}
             out.append(
-                f"| {name} | {run.get('engine')} | {run.get('scenario')} | {run.get('seed')} | {run.get('status')} | "
+                f"| {name} | {run.get('engine')} | {run.get('scenario')} | {'—' if run.get('seed') is None else run.get('seed')} | {run.get('status')} | "
                 f"{stats.get('transitions', '')} | {stats.get('distinct states', '')} |"
             )
         out.append("")
