@@ -648,8 +648,15 @@ class Sync:
                 update = outcome.obj if outcome.ok and outcome.obj is not None else replace(old, revision=update.revision)
             else:
                 update = old
-        else:
+        elif sts.metadata.deletion_timestamp is None:
             update, cc = self.create_revision(update, cc)
+        # else: a set being deleted keeps the computed revision unsaved. Upstream
+        # getStatefulSetRevisions would create it (stateful_set_control.go checks the
+        # deletionTimestamp only later), but the controller syncs on pod and set events
+        # only (no revision event handlers, stateful_set.go), so once the collector has
+        # deleted the revisions nothing recreates them for long; a model whose syncs are
+        # enabled by what they would change would recreate them for ever against the
+        # collector's foreground deletion.
         current = next((r for r in revisions if r.metadata.name == sts.status.current_revision), None)
         return current or update, update, cc
 

@@ -65,7 +65,7 @@ def record_command(
     kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Path to a kubeconfig (default: $KUBECONFIG or ~/.kube/config)."),
     context: str | None = typer.Option(None, "--context", help="kubeconfig context."),
 ) -> None:
-    """Record the watch stream of a live cluster in the format of kubectl get --watch --output-watch-events -o json (needs kmodel[record])."""
+    """Record the watch stream of a live cluster in the format of kubectl get --watch --output-watch-events -o json (needs kmodel\\[record])."""
     from kmodel.validate.record import record
 
     try:
