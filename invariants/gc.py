@@ -163,7 +163,10 @@ def _started_deletion(prev: ClusterState, nxt: ClusterState) -> Iterator[Any]:
     owner in the state before the step: an owner that exists with the referenced uid,
     kind and name, in the dependent's namespace (or cluster-scoped), and is not in
     foreground deletion. An owner being deleted with Orphan or Background (held by other
-    finalizers) is solid, so Orphan propagation never deletes its dependents.""",
+    finalizers) is solid, so Orphan propagation never deletes its dependents. A delivered
+    request is judged by what the collector saw when it issued it: an owner already being
+    deleted then may have been switched from Foreground to Orphan by a second DELETE in
+    between, and the collector's delete (uid precondition only) lands anyway.""",
     subjects=_owned_subjects,
     source="spec §11.5 (INV-GC-1, INV-GC-2); garbagecollector.go attemptToDeleteItem (solid owners), classifyReferences",
     tags=("gc",),
@@ -171,8 +174,9 @@ def _started_deletion(prev: ClusterState, nxt: ClusterState) -> Iterator[Any]:
 def gc_no_live_owner_deletion(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
     if not by_gc(action):
         return
+    issued_at = _issued_at(prev, action)
     for obj in _started_deletion(prev, nxt):
-        solid = [r for r in obj.metadata.owner_references if ref_state(prev, obj, r) == SOLID]
+        solid = [r for r in obj.metadata.owner_references if ref_state(prev, obj, r) == SOLID and not _deleting_since(prev, r, issued_at)]
         if solid:
             owners = ", ".join(f"{r.kind} {r.name}" for r in solid)
             yield Violation(
@@ -180,6 +184,25 @@ def gc_no_live_owner_deletion(prev: ClusterState, action: Any, nxt: ClusterState
                 f"the garbage collector deleted {obj.ref} although it has a live owner ({owners})",
                 (str(obj.ref), *(f"{r.kind} {obj.metadata.namespace}/{r.name}" for r in solid)),
             )
+
+
+def _issued_at(prev: ClusterState, action: Any) -> int | None:
+    """When the request a Deliver step applies was issued (None for a sync step)."""
+    issuer = getattr(action, "issuer", None)
+    if issuer is None:
+        return None
+    return next((f.issued_at for f in prev.inflight if f.actor == issuer), None)
+
+
+def _deleting_since(state: ClusterState, ref: OwnerReference, issued_at: int | None) -> bool:
+    """The owner was already being deleted when the delivered request was issued
+    (attemptToDeleteItem decided on a graph where it may still have been in foreground
+    deletion; the propagation policy of a later DELETE does not undo that decision)."""
+    if issued_at is None:
+        return False
+    owner = state.by_uid(ref.uid)
+    ts = None if owner is None else owner.metadata.deletion_timestamp
+    return ts is not None and ts <= issued_at
 
 
 # ---- gc-orphan-before-removal ----------------------------------------------------------------

@@ -381,3 +381,43 @@ def test_subjects_count_objects_with_owners() -> None:
     marked = replace(get(state, "a"), metadata=replace(get(state, "a").metadata, finalizers=(FINALIZER_ORPHAN,)))
     state = add(model, state, marked)
     assert REGISTRY["gc-completeness"].subjects(state) == 2
+
+
+def _async_switch_to_orphan(delete_first: bool) -> list[Violation]:
+    """A ConfigMap owner and one dependent; the collector's DELETE of the dependent is in
+    flight; the owner is being deleted with Orphan when it lands. With `delete_first` the
+    owner was already being deleted (in the foreground) when the collector issued it."""
+    from kmodel.actions import Deliver
+    from kmodel.config import ModelConfig
+    from kmodel.controllers.garbagecollector import NAME as GC_NAME
+    from kmodel.state import InFlight
+
+    model = Model(ModelConfig(delivery="async"))
+    s = model.step(empty_state(), Apply((cm("owner"),)))
+    owner = s.get("ConfigMap", "default", "owner")
+    s = model.step(s, Apply((cm("dep", owners=(owner,)),)))
+    dep = s.get("ConfigMap", "default", "dep")
+    tx = s.edit()
+    tx.set_clock(10)
+    s = tx.commit()
+    if delete_first:
+        s = model.step(s, DeleteObject("ConfigMap", "default", "owner", propagation="Foreground"))
+    tx = s.edit()
+    tx.set_inflight((InFlight(GC_NAME, ("default", "dep"), s.clock, apiserver.Delete(dep.ref, uid=dep.metadata.uid), True),))
+    tx.set_clock(20)
+    s = tx.commit()
+    s = model.step(s, DeleteObject("ConfigMap", "default", "owner", propagation="Orphan"))
+    assert FINALIZER_ORPHAN in s.get("ConfigMap", "default", "owner").metadata.finalizers
+    action = Deliver(GC_NAME)
+    nxt = model.step(s, action)
+    assert nxt.get("ConfigMap", "default", "dep") is None
+    return list(REGISTRY["gc-no-live-owner-deletion"].check(s, action, nxt))
+
+
+def test_a_delete_decided_during_foreground_deletion_may_land_after_a_switch_to_orphan() -> None:
+    assert _async_switch_to_orphan(delete_first=True) == []
+
+
+def test_a_delete_issued_while_the_owner_was_live_is_still_caught_at_delivery() -> None:
+    found = _async_switch_to_orphan(delete_first=False)
+    assert [v.invariant for v in found] == ["gc-no-live-owner-deletion"]
