@@ -268,7 +268,7 @@ def prove(
 
 @app.command("reference")
 def reference_report(
-    out: Path = typer.Option(Path("reports/reference"), "--out", help="Directory of the reference report."),
+    out: Path = typer.Option(Path("reports/reference"), "--out", help="Directory of the reference report (its runs/ is rewritten)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny budgets (for tests): every run, far fewer states; not the reference."),
     jobs: int = typer.Option(2, "--jobs", "-j", min=1, help="Runs in parallel (processes); results do not depend on it."),
 ) -> None:
