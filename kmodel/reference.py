@@ -90,9 +90,9 @@ RUNS: tuple[RunSpec, ...] = (
     RunSpec("reference/cronjobs.yaml", seed=1, examples=30, steps=20),
     RunSpec("reference/daemonset.yaml", seed=1, examples=60, steps=20),
     RunSpec("reference/jobs.yaml", seed=1, examples=200, steps=30),
-    RunSpec("reference/statefulset.yaml", seed=1, examples=120, steps=25),
+    RunSpec("reference/statefulset.yaml", seed=1, examples=80, steps=25),
     RunSpec("reference/recreate.yaml", seed=1, examples=80, steps=25),
-    RunSpec("reference/async.yaml", seed=1, examples=80, steps=25),
+    RunSpec("reference/async.yaml", seed=1, examples=60, steps=25),
     RunSpec("reference/statefulset-rollout.yaml", engine="exhaustive", max_states=5000),
     RunSpec("reference/recreate-rollout.yaml", engine="exhaustive", max_states=5000),
 )
