@@ -1,7 +1,8 @@
 """Run every benchmark and write benchmarks/results/<name>.json.
 
-    python -m benchmarks            # all benchmarks, default budgets
-    python -m benchmarks --quick    # smaller budgets
+    python -m benchmarks                       # all benchmarks, default budgets
+    python -m benchmarks --quick               # smaller budgets
+    python -m benchmarks --only exhaustive     # some of them (the others' results are kept)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def main() -> int:
     parser.add_argument("--only", default=None, help="comma-separated benchmark names")
     args = parser.parse_args()
     from benchmarks.catalogue import catalogue_detection
+    from benchmarks.exhaustive import exhaustive_ladder
     from benchmarks.model_speed import hypothesis_speed, model_walks
     from benchmarks.placement import placement_benchmark
     from benchmarks.validate import validate_speed
@@ -32,6 +34,7 @@ def main() -> int:
         "validate_trace": lambda: validate_speed(events=20_000 if args.quick else 1_000_000),
         "catalogue": lambda: catalogue_detection(seeds=2 if args.quick else 5, examples=60 if args.quick else 200, time_budget=15.0 if args.quick else 60.0),
         "placement": lambda: placement_benchmark(quick=args.quick),
+        "exhaustive": lambda: exhaustive_ladder(quick=args.quick),
     }
     only = set(args.only.split(",")) if args.only else None
     results = {"python": platform.python_version(), "machine": platform.machine()}
@@ -43,6 +46,13 @@ def main() -> int:
         sys.stderr.write(json.dumps(results[name], indent=2) + "\n")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("quick.json" if args.quick else "latest.json")
+    if only and out.exists():
+        # a partial run updates the benchmarks it ran and keeps the others' last results
+        try:
+            previous = json.loads(out.read_text())
+        except ValueError:
+            previous = {}
+        results = {**previous, **results}
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     sys.stderr.write(f"results written to {out}\n")
     return 0
