@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
-from invariants.util import created
+from invariants.util import changed, created
 from kmodel import apiserver
 from kmodel.actions import Reconcile
 from kmodel.config import ModelConfig
@@ -163,44 +163,35 @@ def deployment_unavailability_bound(prev: ClusterState, action: Any, nxt: Cluste
         )
 
 
-def _recreate_owner(state: ClusterState, pod: Any) -> tuple[ReplicaSet, Deployment] | None:
-    """The ReplicaSet controlling `pod` and the Recreate Deployment controlling that set, if any."""
-    ref = pod.metadata.controller_ref()
-    rs = state.by_uid(ref.uid) if ref is not None and ref.kind == "ReplicaSet" else None
-    if rs is None:
-        return None
-    dref = rs.metadata.controller_ref()
-    d = state.by_uid(dref.uid) if dref is not None and dref.kind == "Deployment" else None
-    if d is None or d.spec.strategy.type != "Recreate":
-        return None
-    return rs, d
-
-
 @invariant(
     "recreate-no-overlap",
     Kind.TRANSITION,
-    """For a Recreate Deployment, no step creates a pod of one of its ReplicaSets while a pod of
+    """For a Recreate Deployment, no step of the Deployment controller scales one of its
+    ReplicaSets up (raises spec.replicas, or creates it with replicas > 0) while a pod of
     another of its ReplicaSets exists and is not terminal (Pending, Running or Unknown,
-    terminating or not): the new pods start only after every old pod has stopped. This is a
-    TRANSITION invariant because it is about the moment pods are created: as a state
-    property ("old and new pods never coexist") it would also flag states the controller
-    cannot prevent and does not cause, such as a running ReplicaSet a user creates with
-    matching labels, which the Deployment adopts and only then scales down. Upstream itself
-    breaks this in two corner cases the check reports: pausing a Recreate Deployment while its
-    old pods terminate makes the paused sync (sync.go scale, FindActiveOrLatest) scale an
-    existing new set — e.g. an earlier revision rolled back to — straight to spec.replicas;
-    and adopting a running orphan set while the new set replaces a failed pod.""",
+    terminating or not): the new pods start only after every old pod has stopped. It judges
+    the controller's decision, not the pods that follow from it: a user who scales one of
+    the Deployment's ReplicaSets, or creates a running set the Deployment then adopts, makes
+    pods overlap without the controller causing it. Upstream itself breaks this in a corner
+    case the check reports: pausing a Recreate Deployment while its old pods terminate makes
+    the paused sync (sync.go scale, FindActiveOrLatest) scale an existing new set — e.g. an
+    earlier revision rolled back to — straight to spec.replicas.""",
     subjects=lambda s: _count_strategy(s, "Recreate"),
     source="spec §6.7, §6.12 (S: the new RS is never scaled above 0 while an old pod is non-terminal); "
     "recreate.go rolloutRecreate, oldPodsRunning",
     tags=("deployment",),
 )
 def recreate_no_overlap(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
-    for pod in created(prev, nxt, "Pod"):
-        owner = _recreate_owner(nxt, pod)
-        if owner is None:
+    if getattr(action, "actor", None) != "deployment" and getattr(action, "issuer", None) != "deployment":
+        return
+    raised = [(0, new) for new in created(prev, nxt, "ReplicaSet")] + [(old.spec.replicas, new) for old, new in changed(prev, nxt, "ReplicaSet")]
+    for before, rs in raised:
+        if rs.spec.replicas <= before:
             continue
-        rs, d = owner
+        dref = rs.metadata.controller_ref()
+        d = nxt.by_uid(dref.uid) if dref is not None and dref.kind == "Deployment" else None
+        if d is None or d.spec.strategy.type != "Recreate":
+            continue
         running = [
             p
             for sibling in prev.controlled_by(d.metadata.uid, "ReplicaSet")
@@ -211,7 +202,7 @@ def recreate_no_overlap(prev: ClusterState, action: Any, nxt: ClusterState) -> I
         if running:
             yield Violation(
                 "recreate-no-overlap",
-                f"pod {pod.ref} of {rs.ref} was created while {len(running)} pod(s) of other ReplicaSets of Recreate "
+                f"{rs.ref} was scaled from {before} to {rs.spec.replicas} while {len(running)} pod(s) of other ReplicaSets of Recreate "
                 f"{d.ref} were not terminal: {', '.join(p.metadata.name for p in running)}",
-                (str(d.ref), str(rs.ref), str(pod.ref), *(str(p.ref) for p in running)),
+                (str(d.ref), str(rs.ref), *(str(p.ref) for p in running)),
             )
