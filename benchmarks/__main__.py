@@ -1,5 +1,6 @@
-"""Run every benchmark and write benchmarks/results/<name>.json.
+"""Run every benchmark and write benchmarks/results/latest.json (quick.json with --quick).
 
+Usage:
     python -m benchmarks                       # all benchmarks, default budgets
     python -m benchmarks --quick               # smaller budgets
     python -m benchmarks --only exhaustive     # some of them (the others' results are kept)
