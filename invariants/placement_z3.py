@@ -15,7 +15,10 @@ from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from kmodel.actions import Schedule
+from kmodel.fingerprint import object_hash
+from kmodel.objects.pod import pod_requests
 from kmodel.placement.encode import SAT, UNKNOWN, Outcome, SolverLimits
+from kmodel.placement.problem import placement_signature, snapshot_pods
 from kmodel.placement.single import check_binding, find_node, witness_node
 from kmodel.scheduler import pending_pods
 from kmodel.state import ClusterState
@@ -42,6 +45,41 @@ def _cached(key: tuple[object, ...], compute: Callable[[], Outcome]) -> Outcome:
     return out
 
 
+def _has_pod_terms(pod: Any) -> bool:
+    """Whether `pod` carries required pod (anti-)affinity terms or topology spread constraints."""
+    aff = pod.spec.affinity
+    if aff is not None:
+        for pa in (aff.pod_affinity, aff.pod_anti_affinity):
+            if pa is not None and pa.required_during_scheduling_ignored_during_execution:
+                return True
+    return bool(pod.spec.topology_spread_constraints)
+
+
+def _node_load(state: ClusterState) -> dict[str, list[tuple[object, ...]]]:
+    """Per node, the requests of the pods the scheduler's snapshot holds there, sorted."""
+    load: dict[str, list[tuple[object, ...]]] = {}
+    for pp in snapshot_pods(state):
+        load.setdefault(pp.node, []).append(tuple(sorted(pod_requests(pp.pod.spec).items())))
+    for v in load.values():
+        v.sort()
+    return load
+
+
+def _local_key(state: ClusterState, pod: Any, nodes: Iterable[Any]) -> tuple[object, ...] | None:
+    """A cache key holding all the answer depends on when the question is node-local: the
+    pod has no claims and no pod (anti-)affinity or spread terms, and no placed pod has
+    any (their anti-affinity would reach the new pod). Then feasibility on a node depends
+    only on the pod's placement fields, the node object and the requests already placed
+    there — the same key in many states of an exploration."""
+    if _has_pod_terms(pod) or any(v.persistent_volume_claim is not None for v in pod.spec.volumes):
+        return None
+    if any(_has_pod_terms(pp.pod) for pp in snapshot_pods(state)):
+        return None
+    load = _node_load(state)
+    per_node = tuple((object_hash(n), tuple(load.get(n.name, ()))) for n in nodes)
+    return (placement_signature(pod, frozenset()), per_node)
+
+
 @invariant(
     "scheduler-binds-feasible",
     Kind.TRANSITION,
@@ -63,7 +101,10 @@ def scheduler_binds_feasible(prev: ClusterState, action: Any, nxt: ClusterState)
     after = nxt.get("Pod", action.namespace, action.pod)
     if pod is None or after is None or pod.spec.node_name or after.spec.node_name != action.node:
         return  # nothing was bound by this step (or the binding is still in flight)
-    out = _cached((prev, "bind", pod.metadata.uid, action.node), lambda: check_binding(prev, pod, action.node, LIMITS))
+    node = prev.get("Node", "", action.node)
+    local = _local_key(prev, pod, [node]) if node is not None else None
+    key = ("bind-local", local) if local is not None else (prev, "bind", pod.metadata.uid, action.node)
+    out = _cached(key, lambda: check_binding(prev, pod, action.node, LIMITS))
     objects = (str(pod.ref), f"Node {action.node}")
     if out.status == UNKNOWN:
         message = f"could not decide whether binding pod {pod.ref} to node {action.node} was feasible (solver: {out.unknown})"
@@ -85,7 +126,9 @@ def scheduler_binds_feasible(prev: ClusterState, action: Any, nxt: ClusterState)
 )
 def scheduler_completeness(state: ClusterState) -> Iterable[Violation]:
     for pod in pending_pods(state):
-        out = _cached((state, "find", pod.metadata.uid), functools.partial(find_node, state, pod, LIMITS))
+        local = _local_key(state, pod, state.nodes())
+        key = ("find-local", local) if local is not None else (state, "find", pod.metadata.uid)
+        out = _cached(key, functools.partial(find_node, state, pod, LIMITS))
         if out.status == UNKNOWN:
             yield Violation("scheduler-completeness", f"could not decide whether pending pod {pod.ref} fits somewhere (solver: {out.unknown})", (str(pod.ref),))
         elif out.status == SAT:
