@@ -20,8 +20,9 @@ the way kube-apiserver does —
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from kmodel.config import ModelConfig
 from kmodel.objects.defaults import apply_defaults
@@ -56,6 +57,11 @@ class Update:
     obj: Any
     status: bool = False
     check_rv: bool = True
+    # A patch: the object the writer read. Only the metadata fields that differ between
+    # `base` and `obj` (labels, annotations, finalizers, ownerReferences) are applied, to
+    # the object as stored when the request lands — a JSON/merge patch never writes back
+    # the rest of a stale read.
+    base: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +224,44 @@ def daemonset_template_generation(ds: Any, old: Any) -> Any:
     return replace(ds, metadata=replace(ds.metadata, annotations=ds.metadata.annotations.set(key, str(gen))))
 
 
+def _merge_list(current: tuple[Any, ...], base: tuple[Any, ...], new: tuple[Any, ...], key: Any) -> tuple[Any, ...]:
+    """A list patch: drop the entries the writer removed, replace the ones it changed, add
+    the ones it added (entries matched by key)."""
+    before = {key(x): x for x in base}
+    after = {key(x): x for x in new}
+    changed = {k: v for k, v in after.items() if k in before and before[k] != v}
+    kept = tuple(changed.get(key(x), x) for x in current if key(x) in after or key(x) not in before)
+    present = {key(x) for x in kept}
+    return kept + tuple(x for x in new if key(x) not in before and key(x) not in present)
+
+
+def _merge_map(current: Any, base: Any, new: Any) -> Any:
+    """A map patch: set the keys the writer changed or added, delete the ones it removed."""
+    out = current
+    for k in base:
+        if k not in new:
+            out = out.without(k)
+    for k, v in new.items():
+        if base.get(k) != v:
+            out = out.set(k, v)
+    return out
+
+
+def patched(existing: Any, base: Any, obj: Any) -> Any:
+    """`existing` with the metadata changes of the patch (`base` → `obj`): finalizers and
+    ownerReferences (by uid) as list patches, labels and annotations as map patches."""
+    bm, om, em = base.metadata, obj.metadata, existing.metadata
+    changes: dict[str, Any] = {}
+    if om.finalizers != bm.finalizers:
+        changes["finalizers"] = _merge_list(em.finalizers, bm.finalizers, om.finalizers, lambda f: f)
+    if om.owner_references != bm.owner_references:
+        changes["owner_references"] = _merge_list(em.owner_references, bm.owner_references, om.owner_references, lambda r: r.uid)
+    for f in ("labels", "annotations"):
+        if getattr(om, f) != getattr(bm, f):
+            changes[f] = _merge_map(getattr(em, f), getattr(bm, f), getattr(om, f))
+    return replace(existing, metadata=replace(em, **changes)) if changes else existing
+
+
 def _update(tx: Tx, req: Update) -> Outcome:
     obj = req.obj
     existing = tx.get(obj.kind, obj.metadata.namespace, obj.metadata.name)
@@ -226,6 +270,8 @@ def _update(tx: Tx, req: Update) -> Outcome:
     old_meta: ObjectMeta = existing.metadata
     if obj.metadata.uid and obj.metadata.uid != old_meta.uid:
         return Outcome("Conflict: uid precondition failed")
+    if req.base is not None and not req.status:
+        obj = patched(existing, req.base, obj)
     if req.check_rv and obj.metadata.resource_version and obj.metadata.resource_version != old_meta.resource_version:
         return Outcome("Conflict: the object has been modified; please apply your changes to the latest version")
     info = KINDS[obj.kind]

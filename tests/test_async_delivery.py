@@ -87,3 +87,32 @@ def test_a_conflict_drops_the_rest_of_its_sync_only() -> None:
     state = tx.commit()
     after = model.step(state, Deliver("job"))
     assert [(f.actor, f.opens_sync) for f in after.inflight] == [("kubelet", True), ("job", True)]
+
+
+def test_a_patch_lands_on_the_object_as_stored() -> None:
+    """A patch built from a stale read (the Job's finalizer removal, adoption, the
+    collector's ownerReference patches) changes only what it patches: the pod bound and
+    relabelled meanwhile keeps its node and labels, and loses only the finalizer."""
+    from kmodel.controllers.job import TRACKING_FINALIZER, remove_finalizer_request
+    from kmodel.objects.meta import OwnerReference
+
+    model, state = _job_succeeded_once("1.34")
+    (stale,) = state.pods()
+    assert TRACKING_FINALIZER in stale.metadata.finalizers
+    owner = OwnerReference(api_version="v1", kind="ConfigMap", name="extra", uid="u-extra")
+    newer = replace(
+        stale,
+        metadata=replace(
+            stale.metadata,
+            labels=stale.metadata.labels.set("tier", "gold"),
+            finalizers=(*stale.metadata.finalizers, "example.com/keep"),
+            owner_references=(*stale.metadata.owner_references, owner),
+        ),
+    )
+    tx = state.edit()
+    assert apiserver.apply(tx, apiserver.Update(newer, check_rv=False), model.config).ok
+    assert apiserver.apply(tx, remove_finalizer_request(stale), model.config).ok
+    pod = tx.commit().get("Pod", "default", stale.metadata.name)
+    assert pod.metadata.finalizers == ("example.com/keep",)
+    assert pod.metadata.labels["tier"] == "gold" and pod.spec.node_name == stale.spec.node_name
+    assert owner in pod.metadata.owner_references

@@ -85,12 +85,12 @@ class LooksUpOwnerInDependentNamespace(GarbageCollector):
         uid = item.metadata.uid
         if cls.solid:
             gone = [r.uid for r in cls.dangling + cls.waiting]
-            return [patch_request(without_owner_refs(item, gone))] if gone else []
+            return [patch_request(without_owner_refs(item, gone), item)] if gone else []
         dependents = gc_dependents(state, uid)
         if cls.waiting and dependents:
             reqs: list[apiserver.Request] = []
             if any(is_deleting_dependents(d) for d in dependents):
-                reqs.append(patch_request(unblocked(item)))
+                reqs.append(patch_request(unblocked(item), item))
             reqs.append(apiserver.Delete(item.ref, uid=uid, propagation="Foreground"))
             return reqs
         return [apiserver.Delete(item.ref, uid=uid, propagation=own_policy(item))]

@@ -89,7 +89,8 @@ def claim(
                 claimed.append(o)
             elif not owner_deleting:
                 refs = tuple(r for r in o.metadata.owner_references if r.uid != uid)
-                reqs.append(apiserver.Update(replace(o, metadata=replace(o.metadata, owner_references=refs)), check_rv=False))
+                # ReleasePod / AdoptPod are strategic-merge patches of ownerReferences
+                reqs.append(apiserver.Update(replace(o, metadata=replace(o.metadata, owner_references=refs)), check_rv=False, base=o))
             continue
         if owner_deleting or not matches(o) or o.metadata.deletion_timestamp is not None:
             continue
@@ -97,7 +98,7 @@ def claim(
             continue
         refs = o.metadata.owner_references + (controller_ref(owner),)
         adopted = replace(o, metadata=replace(o.metadata, owner_references=refs))
-        reqs.append(apiserver.Update(adopted, check_rv=False))
+        reqs.append(apiserver.Update(adopted, check_rv=False, base=o))
         claimed.append(adopted)
     return claimed, reqs
 

@@ -156,9 +156,10 @@ def without_finalizer(obj: Any, finalizer: str) -> Any:
     return replace(obj, metadata=replace(obj.metadata, finalizers=fins))
 
 
-def patch_request(obj: Any) -> apiserver.Request:
-    """A strategic-merge patch of ownerReferences: no resourceVersion, the uid as precondition."""
-    return apiserver.Update(obj, check_rv=False)
+def patch_request(obj: Any, base: Any) -> apiserver.Request:
+    """A strategic-merge patch of ownerReferences (`base`, the object read, → `obj`): no
+    resourceVersion, the uid as precondition."""
+    return apiserver.Update(obj, check_rv=False, base=base)
 
 
 def finalizer_request(obj: Any) -> apiserver.Request:
@@ -176,7 +177,7 @@ def orphan_requests(state: ClusterState, owner: Any) -> list[apiserver.Request]:
         if dep.ref == owner.ref:
             final = without_owner_refs(final, (uid,))  # an owner of itself: one write
         else:
-            reqs.append(patch_request(without_owner_refs(dep, (uid,))))
+            reqs.append(patch_request(without_owner_refs(dep, (uid,)), dep))
     reqs.append(finalizer_request(final))
     return reqs
 
@@ -218,14 +219,14 @@ def attempt_to_delete_requests(state: ClusterState, item: Any) -> list[apiserver
         # ≥1 solid owner: keep, but patch out dangling and waiting references so that
         # foreground owners are not blocked by this object.
         gone = [r.uid for r in cls.dangling + cls.waiting]
-        return [patch_request(without_owner_refs(item, gone))] if gone else []
+        return [patch_request(without_owner_refs(item, gone), item)] if gone else []
     dependents = gc_dependents(state, uid)
     if cls.waiting and dependents:
         # Cascade the foreground deletion; a dependent already deleting its dependents
         # means a possible cycle, broken by unblocking this item's references first.
         reqs: list[apiserver.Request] = []
         if any(is_deleting_dependents(d) for d in dependents):
-            reqs.append(patch_request(unblocked(item)))
+            reqs.append(patch_request(unblocked(item), item))
         reqs.append(apiserver.Delete(item.ref, uid=uid, propagation="Foreground"))
         return reqs
     return [apiserver.Delete(item.ref, uid=uid, propagation=own_policy(item))]

@@ -253,8 +253,9 @@ def _without_finalizer(pod: Pod) -> Pod:
 
 
 def remove_finalizer_request(pod: Pod) -> apiserver.Update:
-    """The patch removing the tracking finalizer (a full-object update without precondition)."""
-    return apiserver.Update(_without_finalizer(pod), check_rv=False)
+    """removeTrackingFinalizerPatch: a patch of the finalizers (no resourceVersion), applied
+    to the pod as stored when it lands."""
+    return apiserver.Update(_without_finalizer(pod), check_rv=False, base=pod)
 
 
 def _removes_finalizer(request: Any) -> str | None:
