@@ -44,7 +44,9 @@ def taint_eviction_timing(prev: ClusterState, action: Any, nxt: ClusterState) ->
             continue
         secs = min_toleration_seconds(used)
         if secs < 0:
-            yield Violation("taint-eviction-timing", f"pod {pod.ref} tolerates every NoExecute taint of {node.name} forever but was evicted", (str(pod.ref), str(node.ref)))
+            yield Violation(
+                "taint-eviction-timing", f"pod {pod.ref} tolerates every NoExecute taint of {node.name} forever but was evicted", (str(pod.ref), str(node.ref))
+            )
             continue
         start = max(min(t.time_added if t.time_added is not None else bound_at(pod) for t in taints), bound_at(pod))
         if prev.clock < start + secs:

@@ -275,6 +275,7 @@ def _update(tx: Tx, req: Update) -> Outcome:
     if req.check_rv and obj.metadata.resource_version and obj.metadata.resource_version != old_meta.resource_version:
         return Outcome("Conflict: the object has been modified; please apply your changes to the latest version")
     info = KINDS[obj.kind]
+    new: Any
     if req.status:
         if isinstance(existing, GenericObject) and info.has_status:
             # the status subresource of an opaque kind (custom resources): only .status changes

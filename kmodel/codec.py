@@ -94,7 +94,9 @@ class Decoder:
             fi = keys.get(key)
             if fi is None:
                 if key not in inert:
-                    self.notes.append(Note(self.loc(sub), "field is not modelled by kmodel; carried unchanged" if has_extra else "field is not modelled by kmodel; dropped"))
+                    self.notes.append(
+                        Note(self.loc(sub), "field is not modelled by kmodel; carried unchanged" if has_extra else "field is not modelled by kmodel; dropped")
+                    )
                 if has_extra:
                     extra[key] = freeze(raw)
                 continue

@@ -106,7 +106,14 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
                 at_fixpoint = Differential(reference, tuple(a.name for a in opts.actor_overrides)).check
             with measure(opts.coverage and opts.workers == 1) as coverage_results:
                 result = explore_exhaustive(
-                    model, start, invs, bounds, symmetry=opts.symmetry, workers=opts.workers, graph=opts.graph, progress=progress,
+                    model,
+                    start,
+                    invs,
+                    bounds,
+                    symmetry=opts.symmetry,
+                    workers=opts.workers,
+                    graph=opts.graph,
+                    progress=progress,
                     at_fixpoint=at_fixpoint,
                 )
         except KeyboardInterrupt:
@@ -137,7 +144,12 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
     counterexample = None
     if violations:
         steps = _scenario_steps(sc) + list(path)
-        text = scenario_yaml(f"{run_name}-counterexample", steps, sc.config, description=f"Shortest counterexample found by `kmodel explore --exhaustive` violating {', '.join(names)}.")
+        text = scenario_yaml(
+            f"{run_name}-counterexample",
+            steps,
+            sc.config,
+            description=f"Shortest counterexample found by `kmodel explore --exhaustive` violating {', '.join(names)}.",
+        )
         cpath = directory / "counterexample.yaml"
         atomic_write(cpath, text)
         reproduced = None
@@ -148,8 +160,12 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
             except KModelError as e:
                 notes.append(f"could not replay the counterexample: {e}")
         counterexample = Counterexample(
-            invariants=names, message=message or "\n".join(map(str, violations)), steps=_rows(model, steps),
-            scenario_file=str(cpath), replay_command=f"kmodel run {shlex.quote(str(cpath))}{opts.replay_flags}", reproduced=reproduced,
+            invariants=names,
+            message=message or "\n".join(map(str, violations)),
+            steps=_rows(model, steps),
+            scenario_file=str(cpath),
+            replay_command=f"kmodel run {shlex.quote(str(cpath))}{opts.replay_flags}",
+            reproduced=reproduced,
         )
     elapsed = time.monotonic() - started
     stats = result.stats if result is not None else setup.checker.stats
@@ -162,7 +178,9 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
         status=status,
         kubernetes_version=sc.config.kubernetes_version,
         budget={"max depth": bounds.max_depth, "max states": bounds.max_states, **{f"scope: {k}": v for k, v in scope_summary(model).items()}},
-        stats={} if result is None else {
+        stats={}
+        if result is None
+        else {
             "distinct states": result.distinct_states,
             "transitions": result.transitions,
             "depth": result.depth,
@@ -177,7 +195,10 @@ def run_exhaustive(opts: ExhaustiveOptions) -> tuple[RunReport, Path, Exhaustive
         notes=notes,
         coverage=coverage_results,
         progress=series,
-        timing={"seconds": round(elapsed, 3), **({"distinct states per second": round(result.states_per_second, 1), "workers": result.workers} if result else {})},
+        timing={
+            "seconds": round(elapsed, 3),
+            **({"distinct states per second": round(result.states_per_second, 1), "workers": result.workers} if result else {}),
+        },
     )
     write_report(report, directory)
     return report, directory, result

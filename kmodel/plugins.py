@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kmodel.actors import Actor
 from kmodel.errors import KModelError

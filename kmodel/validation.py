@@ -147,10 +147,20 @@ def validate_pod_spec(spec: PodSpec, path: str) -> FieldErrors:
         for i, term in enumerate(req.node_selector_terms):
             for r in term.match_expressions + term.match_fields:
                 if r.operator not in NODE_OPERATORS:
-                    errors.append((f"{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}]", f"{r.operator!r} is not a valid node selector operator"))
+                    errors.append(
+                        (
+                            f"{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}]",
+                            f"{r.operator!r} is not a valid node selector operator",
+                        )
+                    )
             for j, r in enumerate(term.match_fields):
                 if r.key != "metadata.name":
-                    errors.append((f"{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}].matchFields[{j}].key", "only metadata.name is supported"))
+                    errors.append(
+                        (
+                            f"{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}].matchFields[{j}].key",
+                            "only metadata.name is supported",
+                        )
+                    )
     return errors
 
 
@@ -324,7 +334,7 @@ def _job_spec_errors(spec: Any, path: str) -> FieldErrors:
     if spec.backoff_limit_per_index is not None and spec.completion_mode != "Indexed":
         errors.append((f"{path}.backoffLimitPerIndex", "requires indexed completion mode"))
     if spec.pod_failure_policy is not None and spec.template.spec.restart_policy != "Never":
-        errors.append((f"{path}.template.spec.restartPolicy", "only \"Never\" is supported when podFailurePolicy is specified"))
+        errors.append((f"{path}.template.spec.restartPolicy", 'only "Never" is supported when podFailurePolicy is specified'))
     if spec.pod_replacement_policy not in (None, "TerminatingOrFailed", "Failed"):
         errors.append((f"{path}.podReplacementPolicy", f"{spec.pod_replacement_policy!r}: supported values: Failed, TerminatingOrFailed"))
     selector = spec.selector or LabelSelector()

@@ -16,7 +16,9 @@ def obj(manifest: dict[str, Any]) -> Any:
     return o
 
 
-def node(name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110, labels: dict[str, str] | None = None, taints: list[dict[str, Any]] | None = None) -> Any:
+def node(
+    name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110, labels: dict[str, str] | None = None, taints: list[dict[str, Any]] | None = None
+) -> Any:
     """A node with allocatable resources."""
     return obj(
         {

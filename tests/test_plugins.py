@@ -4,9 +4,10 @@ custom kinds, controllers and invariants, and the differential comparison."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pytest
 

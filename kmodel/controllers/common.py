@@ -189,7 +189,11 @@ def rank_for_deletion(pods: Sequence[Pod], related: Sequence[Pod], now: int | No
         if p.active:
             per_node[p.spec.node_name] = per_node.get(p.spec.node_name, 0) + 1
     ranked = [(p, per_node.get(p.spec.node_name, 0)) for p in pods]
-    ranked.sort(key=functools.cmp_to_key(lambda x, y: compare_for_deletion(x, y, now)))
+
+    def cmp(x: tuple[Pod, int], y: tuple[Pod, int]) -> int:
+        return compare_for_deletion(x, y, now)
+
+    ranked.sort(key=functools.cmp_to_key(cmp))
     return [p for p, _ in ranked]
 
 

@@ -13,7 +13,8 @@ collisionCount gives another name.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kmodel.controllers.common import controller_ref
 from kmodel.controllers.deployment_util import fnv32a, safe_encode

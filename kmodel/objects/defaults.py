@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from kmodel.objects.kinds import APIObject
 from kmodel.objects.apps import (
     DaemonSet,
     RollingUpdateDaemonSet,
@@ -19,6 +18,7 @@ from kmodel.objects.apps import (
     StatefulSetPersistentVolumeClaimRetentionPolicy,
 )
 from kmodel.objects.batch import Job
+from kmodel.objects.kinds import APIObject
 from kmodel.objects.workloads import Deployment, ReplicationController, RollingUpdateDeployment
 
 Defaulter = Callable[[Any], Any]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
-
-import dataclasses
 
 from kmodel.codec import Decoder, encode_dataclass, encode_value, fields_of
 from kmodel.errors import Location, ManifestError, Note
