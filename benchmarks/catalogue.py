@@ -35,8 +35,9 @@ def _hypothesis(bug: Bug, seeds: int, examples: int, time_budget: float) -> dict
     runs = []
     for seed in range(seeds):
         d = hypothesis_detection(bug, seed=seed, examples=examples, time_budget=time_budget)
-        runs.append({"seed": seed, "caught": _hit(bug, d), "seconds": round(d.seconds, 3), "examples": d.examples,
-                     "invariants": list(d.invariants), "notes": d.notes})
+        runs.append(
+            {"seed": seed, "caught": _hit(bug, d), "seconds": round(d.seconds, 3), "examples": d.examples, "invariants": list(d.invariants), "notes": d.notes}
+        )
     hits = [r for r in runs if r["caught"]]
     ref = hypothesis_detection(bug, reference=True, seed=0, examples=examples, time_budget=time_budget)
     return {
@@ -77,9 +78,7 @@ def _faster(h: dict[str, Any], e: dict[str, Any]) -> str:
     return "hypothesis" if hs < es else "exhaustive"
 
 
-def catalogue_detection(
-    seeds: int = 5, examples: int = 200, time_budget: float = 60.0, max_states: int | None = None, progress: bool = True
-) -> dict[str, Any]:
+def catalogue_detection(seeds: int = 5, examples: int = 200, time_budget: float = 60.0, max_states: int | None = None, progress: bool = True) -> dict[str, Any]:
     """Detection time and effort per bug and engine, references, known misses, and a summary."""
     bugs: dict[str, Any] = {}
     for bug in BUGS:

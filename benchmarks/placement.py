@@ -67,8 +67,11 @@ def make_nodes(n: int, rng: random.Random) -> list[Any]:
         if i % 10 == 9:
             alloc[GPU] = "4"
             taints = [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]
-        out.append(_decode({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": {"taints": taints},
-                            "status": {"allocatable": alloc}}))
+        out.append(
+            _decode(
+                {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": {"taints": taints}, "status": {"allocatable": alloc}}
+            )
+        )
     return out
 
 
@@ -95,19 +98,32 @@ def make_workloads(pods: int, nodes: int, rng: random.Random, load: float = 0.7)
         requests = {"cpu": f"{cpu}m", "memory": f"{rng.choice([128, 256, 512, 1024])}Mi"}
         spec: dict[str, Any] = {"containers": [{"name": "c", "image": "x", "resources": {"requests": requests}}]}
         if kind == "anti":
-            spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                {"topologyKey": HOST, "labelSelector": {"matchLabels": {"app": name}}}]}}
+            spec["affinity"] = {
+                "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": HOST, "labelSelector": {"matchLabels": {"app": name}}}]}
+            }
         elif kind == "spread":
-            spec["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
-                                                  "labelSelector": {"matchLabels": {"app": name}}}]
+            spec["topologySpreadConstraints"] = [
+                {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": name}}}
+            ]
         elif kind == "ssd":
             spec["nodeSelector"] = {"disk": "ssd"}
         elif kind == "gpu":
             requests[GPU] = "1"
             spec["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
-        out.append(_decode({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
-                            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                                     "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}}))
+        out.append(
+            _decode(
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": {"name": name, "namespace": "default"},
+                    "spec": {
+                        "replicas": replicas,
+                        "selector": {"matchLabels": {"app": name}},
+                        "template": {"metadata": {"labels": {"app": name}}, "spec": spec},
+                    },
+                }
+            )
+        )
         i += 1
     return out
 
@@ -173,11 +189,16 @@ def greedy_fast(problem: Problem) -> tuple[dict[str, int], float]:
     static = []
     for g, grp in enumerate(groups):
         spec = grp.pod.spec
-        static.append([
-            i for i, n in enumerate(nodes)
-            if node_affinity_matches(spec, n) and not untolerated_taints(n.spec.taints, spec.tolerations, effects)
-            and (not n.spec.unschedulable or unschedulable_tolerated(spec)) and all(n.allocatable_of(r) is not None for r, v in req[g].items() if v > 0)
-        ])
+        static.append(
+            [
+                i
+                for i, n in enumerate(nodes)
+                if node_affinity_matches(spec, n)
+                and not untolerated_taints(n.spec.taints, spec.tolerations, effects)
+                and (not n.spec.unschedulable or unschedulable_tolerated(spec))
+                and all(n.allocatable_of(r) is not None for r, v in req[g].items() if v > 0)
+            ]
+        )
     # spread: per (group, constraint) the matching pods per domain of its eligible nodes
     spread = {}
     for g, grp in enumerate(groups):
@@ -185,8 +206,10 @@ def greedy_fast(problem: Problem) -> tuple[dict[str, int], float]:
         eligible = {i for i, n in enumerate(nodes) if keys <= labels[i].keys() and node_affinity_matches(grp.pod.spec, n)}
         for c in hard_spread(grp.pod):
             spread[(g, c)] = (eligible, {labels[i][c.topology_key]: 0 for i in eligible})
-    feeds = [[(g, c) for (g, c) in spread if groups[h].pod.metadata.namespace == groups[g].pod.metadata.namespace and spread_selects(c, groups[h].pod)]
-             for h in range(len(groups))]
+    feeds = [
+        [(g, c) for (g, c) in spread if groups[h].pod.metadata.namespace == groups[g].pod.metadata.namespace and spread_selects(c, groups[h].pod)]
+        for h in range(len(groups))
+    ]
     # anti-affinity: (key, value) domains each group may no longer use
     blocked: list[set[tuple[str, str]]] = [set() for _ in groups]
     placed: dict[str, int] = {}
@@ -292,11 +315,21 @@ def one_size(pods: int, nodes: int, *, seed: int = 0, timeout_s: float = 300.0, 
     out = solve(problem, limits=SolverLimits(timeout_ms=int(timeout_s * 1000)))
     z3_cpu, z3_wall = time.process_time() - c0, time.perf_counter() - w0
     row: dict[str, Any] = {
-        "pods": problem.pods_to_place, "nodes": len(problem.nodes), "groups": len(problem.groups), "load": load, "seed": seed,
-        "generate_s": round(generate, 3), "z3_status": out.status, "z3_strategy": out.strategy, "z3_unknown": out.unknown,
-        "z3_variables": out.variables, "z3_constraints": out.constraints,
-        "z3_build_s": round(out.build_seconds, 3), "z3_solve_s": round(out.solve_seconds, 3),
-        "z3_wall_s": round(z3_wall, 3), "z3_cpu_s": round(z3_cpu, 3),
+        "pods": problem.pods_to_place,
+        "nodes": len(problem.nodes),
+        "groups": len(problem.groups),
+        "load": load,
+        "seed": seed,
+        "generate_s": round(generate, 3),
+        "z3_status": out.status,
+        "z3_strategy": out.strategy,
+        "z3_unknown": out.unknown,
+        "z3_variables": out.variables,
+        "z3_constraints": out.constraints,
+        "z3_build_s": round(out.build_seconds, 3),
+        "z3_solve_s": round(out.solve_seconds, 3),
+        "z3_wall_s": round(z3_wall, 3),
+        "z3_cpu_s": round(z3_cpu, 3),
     }
     if out.status == SAT and out.placement is not None:
         errors = verify(problem, out.placement, with_filters=problem.pods_to_place <= 1000)
@@ -323,11 +356,17 @@ def proofs(timeout_s: float = 60.0) -> list[dict[str, Any]]:
     rows = []
     for t in select_theories(None):
         r = prove_theory(t, timeout_ms=int(timeout_s * 1000), samples=300)
-        rows.append({
-            "theory": t.name, "status": r.status, "properties": len(r.results),
-            "prove_s": round(sum(x.seconds for x in r.results), 3), "slowest_s": round(max(x.seconds for x in r.results), 3),
-            "cross_check_samples": r.samples, "cross_check_s": round(r.cross_check_seconds, 3),
-        })
+        rows.append(
+            {
+                "theory": t.name,
+                "status": r.status,
+                "properties": len(r.results),
+                "prove_s": round(sum(x.seconds for x in r.results), 3),
+                "slowest_s": round(max(x.seconds for x in r.results), 3),
+                "cross_check_samples": r.samples,
+                "cross_check_s": round(r.cross_check_seconds, 3),
+            }
+        )
     return rows
 
 
@@ -340,7 +379,10 @@ def placement_benchmark(quick: bool = False, seed: int = 0) -> dict[str, Any]:
     target = [one_size(1000, 100, seed=s) for s in range(1 if quick else 5)]
     over = one_size(1000, 100, seed=seed, load=1.1)
     result = {
-        "ladder": ladder, "target_1000x100": target, "overcommitted_1000x100": over, "proofs": proofs(),
+        "ladder": ladder,
+        "target_1000x100": target,
+        "overcommitted_1000x100": over,
+        "proofs": proofs(),
         "target": "1000 pods on 100 nodes decided in < 10 s",
     }
     RESULTS.mkdir(exist_ok=True)

@@ -133,9 +133,7 @@ def _one_per_node(state: ClusterState, ds: DaemonSet) -> Iterator[Violation]:
         if _blocked_by_scheduler(state, pods, node):
             continue
         if len(pods) != 1:
-            yield Violation(
-                "daemonset-one-per-node", f"node {node.name} runs {len(pods)} active pods of {ds.ref}, not 1", (str(ds.ref), str(node.ref), *names)
-            )
+            yield Violation("daemonset-one-per-node", f"node {node.name} runs {len(pods)} active pods of {ds.ref}, not 1", (str(ds.ref), str(node.ref), *names))
             continue
         pod = pods[0]
         if not is_pod_available(pod, ds.spec.min_ready_seconds, state.clock):
@@ -219,9 +217,7 @@ def surge_bound(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[
             continue
         new = [p for p in pods if hash_ is not None and is_pod_updated(p, hash_, generation)]
         if len(new) != 1:
-            yield Violation(
-                "daemonset-surge-bound", f"node {node} has 2 active pods of {ds.ref} that are not one new and one old", (str(ds.ref), *names)
-            )
+            yield Violation("daemonset-surge-bound", f"node {node} has 2 active pods of {ds.ref} that are not one new and one old", (str(ds.ref), *names))
 
 
 # ---- daemonset-not-taint-evicted (TRANSITION) ------------------------------------------
@@ -244,10 +240,7 @@ def _overrides_toleration(state: ClusterState, pod: Pod) -> bool:
     def replaced(t: Toleration) -> bool:  # AddOrUpdateTolerationInPodSpec matches key, effect, operator, value
         return t.key in _NODE_PROBLEM_TAINTS and t.effect == "NoExecute" and t.operator == "Exists" and not t.value
 
-    return any(
-        t.toleration_seconds is not None and not replaced(t) and any(t.tolerates(x) for x in problems)
-        for t in ds.spec.template.spec.tolerations
-    )
+    return any(t.toleration_seconds is not None and not replaced(t) and any(t.tolerates(x) for x in problems) for t in ds.spec.template.spec.tolerations)
 
 
 @invariant(
@@ -287,7 +280,8 @@ def unavailable_nodes(state: ClusterState, ds: DaemonSet) -> list[str]:
     """Nodes where the set should run that have no available active pod of it."""
     by_node = active_pods_by_node(state, ds)
     return [
-        n.name for n in state.nodes()
+        n.name
+        for n in state.nodes()
         if node_should_run(n, ds)[0] and not any(is_pod_available(p, ds.spec.min_ready_seconds, state.clock) for p in by_node.get(n.name, []))
     ]
 
@@ -324,10 +318,14 @@ def rolling_unavailability(prev: ClusterState, action: Any, nxt: ClusterState) -
     by_node = active_pods_by_node(prev, ds)
     desired_names = {n.name for n in desired}
     rolled = [
-        p for p in started_deletion(prev, decided, "Pod")
-        if (owner := p.metadata.controller_ref()) is not None and owner.uid == ds.metadata.uid
-        and p.spec.node_name in desired_names and len(by_node.get(p.spec.node_name, [])) == 1
-        and is_pod_available(p, ds.spec.min_ready_seconds, prev.clock) and not is_pod_updated(p, hash_, generation)
+        p
+        for p in started_deletion(prev, decided, "Pod")
+        if (owner := p.metadata.controller_ref()) is not None
+        and owner.uid == ds.metadata.uid
+        and p.spec.node_name in desired_names
+        and len(by_node.get(p.spec.node_name, [])) == 1
+        and is_pod_available(p, ds.spec.min_ready_seconds, prev.clock)
+        and not is_pod_updated(p, hash_, generation)
     ]
     if not rolled:
         return

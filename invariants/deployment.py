@@ -177,8 +177,7 @@ def deployment_unavailability_bound(prev: ClusterState, action: Any, nxt: Cluste
     the paused sync (sync.go scale, FindActiveOrLatest) scale an existing new set — e.g. an
     earlier revision rolled back to — straight to spec.replicas.""",
     subjects=lambda s: _count_strategy(s, "Recreate"),
-    source="spec §6.7, §6.12 (S: the new RS is never scaled above 0 while an old pod is non-terminal); "
-    "recreate.go rolloutRecreate, oldPodsRunning",
+    source="spec §6.7, §6.12 (S: the new RS is never scaled above 0 while an old pod is non-terminal); recreate.go rolloutRecreate, oldPodsRunning",
     tags=("deployment",),
 )
 def recreate_no_overlap(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:

@@ -170,7 +170,8 @@ def job_terminal_exclusive(prev: ClusterState, action: Any, nxt: ClusterState) -
             made = _created_for(prev, nxt, old)
             if made:
                 yield Violation(
-                    "job-terminal-exclusive", f"{old.ref} is {was[0]} but got new pods {', '.join(p.metadata.name for p in made)}",
+                    "job-terminal-exclusive",
+                    f"{old.ref} is {was[0]} but got new pods {', '.join(p.metadata.name for p in made)}",
                     (str(old.ref), *(str(p.ref) for p in made)),
                 )
         if was or old.spec.completion_mode != "Indexed":

@@ -13,10 +13,7 @@ from kmodel.state import ClusterState
 
 
 def _regular_container_started(pod: Any) -> bool:
-    return any(
-        s.state.running is not None or s.state.terminated is not None or s.last_state.terminated is not None
-        for s in pod.status.container_statuses
-    )
+    return any(s.state.running is not None or s.state.terminated is not None or s.last_state.terminated is not None for s in pod.status.container_statuses)
 
 
 @invariant(

@@ -199,9 +199,7 @@ class SetImage(Performed):
         if obj is None or not hasattr(obj.spec, "template"):
             return state
         tpl = obj.spec.template
-        containers = tuple(
-            replace(c, image=self.image) if (not self.container or c.name == self.container) else c for c in tpl.spec.containers
-        )
+        containers = tuple(replace(c, image=self.image) if (not self.container or c.name == self.container) else c for c in tpl.spec.containers)
         tpl = replace(tpl, spec=replace(tpl.spec, containers=containers))
         new = replace(obj, spec=replace(obj.spec, template=tpl))
         return _write(state, config, apiserver.Update(new, check_rv=False))
@@ -530,7 +528,5 @@ class Tick(Performed):
 def terminated(exit_code: int, now: int, started: int | None = None) -> ContainerState:
     """A terminated container state."""
     return ContainerState(
-        terminated=ContainerStateTerminated(
-            exit_code=exit_code, reason="Completed" if exit_code == 0 else "Error", started_at=started, finished_at=now
-        )
+        terminated=ContainerStateTerminated(exit_code=exit_code, reason="Completed" if exit_code == 0 else "Error", started_at=started, finished_at=now)
     )

@@ -192,6 +192,7 @@ def _create(tx: Tx, obj: Any, config: ModelConfig) -> Outcome:
 
 def _default_tolerations(tolerations: tuple[Toleration, ...], config: ModelConfig) -> tuple[Toleration, ...]:
     """DefaultTolerationSeconds: add not-ready/unreachable NoExecute tolerations (300 s) unless present."""
+
     def covers(key: str) -> bool:
         return any((t.key == key or not t.key) and (t.effect in ("NoExecute", "")) for t in tolerations)
 

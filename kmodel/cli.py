@@ -89,8 +89,21 @@ def explore(
     overrides = _load_plugins_and_impls(plugin, impl)
     if exhaustive:
         _explore_exhaustive(
-            scenario, max_depth, max_states, horizon, workers, not no_symmetry, not no_graph, invariants, controllers, out, run_name, coverage,
-            overrides, differential, _replay_flags(plugin, impl),
+            scenario,
+            max_depth,
+            max_states,
+            horizon,
+            workers,
+            not no_symmetry,
+            not no_graph,
+            invariants,
+            controllers,
+            out,
+            run_name,
+            coverage,
+            overrides,
+            differential,
+            _replay_flags(plugin, impl),
         )
         return
     try:
@@ -124,8 +137,11 @@ def explore(
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     r = outcome.report
-    typer.echo(f"{r.status.upper()}: {r.stats.get('examples run')} examples, {r.stats.get('transitions')} transitions, "
-               f"{r.stats.get('distinct states')} distinct states; report in {outcome.directory}/report.md", err=True)
+    typer.echo(
+        f"{r.status.upper()}: {r.stats.get('examples run')} examples, {r.stats.get('transitions')} transitions, "
+        f"{r.stats.get('distinct states')} distinct states; report in {outcome.directory}/report.md",
+        err=True,
+    )
     if r.counterexample is not None:
         typer.echo(r.counterexample.message, err=True)
         typer.echo(f"replay with: {r.counterexample.replay_command}", err=True)
@@ -133,9 +149,21 @@ def explore(
 
 
 def _explore_exhaustive(
-    scenario: Path | None, max_depth: int | None, max_states: int | None, horizon: int | None, workers: int,
-    symmetry: bool, graph: bool, invariants: str | None, controllers: str | None, out: Path, run_name: str | None, coverage: bool,
-    overrides: list, differential: bool, replay_flags: str,
+    scenario: Path | None,
+    max_depth: int | None,
+    max_states: int | None,
+    horizon: int | None,
+    workers: int,
+    symmetry: bool,
+    graph: bool,
+    invariants: str | None,
+    controllers: str | None,
+    out: Path,
+    run_name: str | None,
+    coverage: bool,
+    overrides: list,
+    differential: bool,
+    replay_flags: str,
 ) -> None:
     from kmodel.exhaustive_run import ExhaustiveOptions, run_exhaustive
     from kmodel.explore import default_scenario
@@ -145,10 +173,23 @@ def _explore_exhaustive(
         sc = load_scenario(scenario) if scenario is not None else default_scenario()
         report, directory, _ = run_exhaustive(
             ExhaustiveOptions(
-                scenario=sc, max_depth=max_depth, max_states=max_states, horizon=horizon, workers=workers, symmetry=symmetry,
-                graph=graph, invariants=_split(invariants), controllers=_split(controllers), out_dir=out, run_name=run_name,
-                command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]), progress=True, coverage=coverage,
-                actor_overrides=overrides, differential=differential, replay_flags=replay_flags,
+                scenario=sc,
+                max_depth=max_depth,
+                max_states=max_states,
+                horizon=horizon,
+                workers=workers,
+                symmetry=symmetry,
+                graph=graph,
+                invariants=_split(invariants),
+                controllers=_split(controllers),
+                out_dir=out,
+                run_name=run_name,
+                command="kmodel " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                progress=True,
+                coverage=coverage,
+                actor_overrides=overrides,
+                differential=differential,
+                replay_flags=replay_flags,
             )
         )
     except KModelError as e:
@@ -156,8 +197,11 @@ def _explore_exhaustive(
     except KeyError as e:
         _fail(str(e.args[0]) if e.args else str(e))
     s = report.stats
-    typer.echo(f"{report.status.upper()}: {s.get('distinct states')} distinct states, {s.get('transitions')} transitions, depth {s.get('depth')}, "
-               f"complete: {s.get('complete')}; report in {directory}/report.md", err=True)
+    typer.echo(
+        f"{report.status.upper()}: {s.get('distinct states')} distinct states, {s.get('transitions')} transitions, depth {s.get('depth')}, "
+        f"complete: {s.get('complete')}; report in {directory}/report.md",
+        err=True,
+    )
     if report.counterexample is not None:
         typer.echo(report.counterexample.message, err=True)
         typer.echo(f"replay with: {report.counterexample.replay_command}", err=True)

@@ -43,9 +43,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.kubernetes_version not in SUPPORTED_VERSIONS:
-            raise ValueError(
-                f"kubernetes_version {self.kubernetes_version!r} is not supported; use one of {', '.join(SUPPORTED_VERSIONS)}"
-            )
+            raise ValueError(f"kubernetes_version {self.kubernetes_version!r} is not supported; use one of {', '.join(SUPPORTED_VERSIONS)}")
         if self.delivery not in ("atomic", "async"):
             raise ValueError(f"delivery must be 'atomic' or 'async', not {self.delivery!r}")
 

@@ -41,7 +41,9 @@ class Differential:
             Violation(
                 NAME,
                 f"at a fixpoint reached with the implementation of {who}, the reference would still act: "
-                + "; ".join(acted) + " — changing " + "; ".join(changes),
+                + "; ".join(acted)
+                + " — changing "
+                + "; ".join(changes),
                 tuple(c.split(" (")[0][2:] for c in changes if c[:1] in "+-~±"),
             )
         ]

@@ -185,9 +185,7 @@ def record_container_exit(pod: Pod, container: str, exit_code: int, now: int) ->
         if s.name != container or s.state.running is None:
             return s
         started = s.state.running.started_at
-        term = ContainerStateTerminated(
-            exit_code=exit_code, reason="Completed" if exit_code == 0 else "Error", started_at=started, finished_at=now
-        )
+        term = ContainerStateTerminated(exit_code=exit_code, reason="Completed" if exit_code == 0 else "Error", started_at=started, finished_at=now)
         return replace(s, ready=False, started=False, state=ContainerState(terminated=term))
 
     statuses = tuple(exited(s) for s in pod.status.container_statuses)
@@ -197,9 +195,7 @@ def record_container_exit(pod: Pod, container: str, exit_code: int, now: int) ->
     if find_condition(conds, "Ready") is not None:
         # status.GeneratePodReadyCondition: a container that is not running is not ready
         conds = _ready_conditions(conds, False, now)
-    return replace(
-        pod, status=replace(pod.status, container_statuses=statuses, init_container_statuses=init_statuses, phase=phase, conditions=conds)
-    )
+    return replace(pod, status=replace(pod.status, container_statuses=statuses, init_container_statuses=init_statuses, phase=phase, conditions=conds))
 
 
 class Kubelet:
@@ -304,9 +300,9 @@ def admission_failure(state: ClusterState, node: Node, pod: Pod) -> tuple[str, s
     # already admitted, and every active pod bound to this node before this one, comes first.
     mine = _arrival(pod)
     admitted = [
-        p for p in state.pods_on(node.name)
-        if p.metadata.uid != pod.metadata.uid and not p.terminal
-        and (find_condition(p.status.conditions, "Initialized") is not None or _arrival(p) < mine)
+        p
+        for p in state.pods_on(node.name)
+        if p.metadata.uid != pod.metadata.uid and not p.terminal and (find_condition(p.status.conditions, "Initialized") is not None or _arrival(p) < mine)
     ]
     alloc_pods = node.allocatable_of("pods") or 0
     if len(admitted) + 1 > alloc_pods:
@@ -361,8 +357,12 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
             t = _restart_time(pod, s)
             if t is not None and now >= t:
                 restarted = replace(
-                    s, ready=False, started=True, restart_count=s.restart_count + 1,
-                    last_state=s.state, state=ContainerState(running=ContainerStateRunning(started_at=now)),
+                    s,
+                    ready=False,
+                    started=True,
+                    restart_count=s.restart_count + 1,
+                    last_state=s.state,
+                    state=ContainerState(running=ContainerStateRunning(started_at=now)),
                 )
                 new_statuses = statuses[:i] + (restarted,) + statuses[i + 1 :]
                 new_st = replace(st, **{field_name: new_statuses})
@@ -402,7 +402,8 @@ def sync_pod(state: ClusterState, node: Node, pod: Pod) -> Sequence[apiserver.Re
     if any(s.state.waiting is not None and s.last_state.terminated is None for s in st.container_statuses):
         statuses = tuple(
             replace(s, started=True, state=ContainerState(running=ContainerStateRunning(started_at=now)))
-            if s.state.waiting is not None and s.last_state.terminated is None else s
+            if s.state.waiting is not None and s.last_state.terminated is None
+            else s
             for s in st.container_statuses
         )
         new_st = replace(st, container_statuses=statuses)

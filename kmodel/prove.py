@@ -211,27 +211,37 @@ def deployment_theory() -> Theory:
     props = [
         Property(
             "progress",
-            "replicas > 0 ⇒ MaxSurge > 0 ∨ MaxUnavailable > 0 (a rollout can always create or remove a pod; surge "
-            "and unavailable never both resolve to 0)",
-            z3.Implies(r > 0, z3.Or(surge > 0, max_unavailable > 0))),
+            "replicas > 0 ⇒ MaxSurge > 0 ∨ MaxUnavailable > 0 (a rollout can always create or remove a pod; surge and unavailable never both resolve to 0)",
+            z3.Implies(r > 0, z3.Or(surge > 0, max_unavailable > 0)),
+        ),
         Property("unavailable-bounds", "0 ≤ MaxUnavailable ≤ replicas", z3.And(max_unavailable >= 0, max_unavailable <= r)),
         Property("available-target", "0 ≤ MinAvailable = replicas − MaxUnavailable ≤ replicas", z3.And(min_available >= 0, min_available <= r)),
-        Property("surge-bounds", "MaxSurge ≥ 0, so replicas + MaxSurge ≥ replicas; a percentage surge is ≤ replicas",
-                 z3.And(surge >= 0, r + surge >= r, z3.Implies(pct_s, surge <= r))),
+        Property(
+            "surge-bounds",
+            "MaxSurge ≥ 0, so replicas + MaxSurge ≥ replicas; a percentage surge is ≤ replicas",
+            z3.And(surge >= 0, r + surge >= r, z3.Implies(pct_s, surge <= r)),
+        ),
         Property(
             "window",
-            "replicas > 0 ⇒ (replicas + MaxSurge) − MinAvailable ≥ 1 (the rollout window between the pod ceiling "
-            "and the availability floor is never empty)",
-            z3.Implies(r > 0, (r + surge) - min_available >= 1)),
-        Property("surge-rounds-up", "maxSurge = p% with p > 0 and replicas > 0 ⇒ MaxSurge ≥ 1 and 100·MaxSurge ≥ p·replicas (rounded up, never to 0)",
-                 z3.Implies(z3.And(pct_s, p_s > 0, r > 0), z3.And(surge >= 1, 100 * surge >= p_s * r))),
+            "replicas > 0 ⇒ (replicas + MaxSurge) − MinAvailable ≥ 1 (the rollout window between the pod ceiling and the availability floor is never empty)",
+            z3.Implies(r > 0, (r + surge) - min_available >= 1),
+        ),
+        Property(
+            "surge-rounds-up",
+            "maxSurge = p% with p > 0 and replicas > 0 ⇒ MaxSurge ≥ 1 and 100·MaxSurge ≥ p·replicas (rounded up, never to 0)",
+            z3.Implies(z3.And(pct_s, p_s > 0, r > 0), z3.And(surge >= 1, 100 * surge >= p_s * r)),
+        ),
         Property(
             "unavailable-rounds-down",
             "maxUnavailable = p% and MaxUnavailable ≥ 2 ⇒ 100·MaxUnavailable ≤ p·replicas (rounded down: never "
             "more than the percentage, beyond the both-zero 1)",
-            z3.Implies(z3.And(pct_u, max_unavailable >= 2), 100 * max_unavailable <= p_u * r)),
-        Property("both-zero-gives-one", "replicas > 0 and both resolve to 0 ⇒ MaxUnavailable = 1 (e.g. maxSurge 0%, maxUnavailable 10% of 5 replicas)",
-                 z3.Implies(z3.And(r > 0, surge == 0, unavail_raw == 0), max_unavailable == 1)),
+            z3.Implies(z3.And(pct_u, max_unavailable >= 2), 100 * max_unavailable <= p_u * r),
+        ),
+        Property(
+            "both-zero-gives-one",
+            "replicas > 0 and both resolve to 0 ⇒ MaxUnavailable = 1 (e.g. maxSurge 0%, maxUnavailable 10% of 5 replicas)",
+            z3.Implies(z3.And(r > 0, surge == 0, unavail_raw == 0), max_unavailable == 1),
+        ),
         Property("no-replicas", "replicas = 0 ⇒ MaxUnavailable = 0 and MinAvailable = 0", z3.Implies(r == 0, z3.And(max_unavailable == 0, min_available == 0))),
     ]
 
@@ -247,17 +257,25 @@ def deployment_theory() -> Theory:
         d = replace(d, spec=replace(d.spec, replicas=int(v["replicas"] or 0), strategy=strategy))
         s, u = du.resolve_fenceposts(v["maxSurge"], v["maxUnavailable"], int(v["replicas"] or 0))
         return {
-            "MaxSurge": du.max_surge(d), "MaxUnavailable": du.max_unavailable(d), "MinAvailable": du.min_available(d),
-            "resolvedSurge": s, "resolvedUnavailable": u,
+            "MaxSurge": du.max_surge(d),
+            "MaxUnavailable": du.max_unavailable(d),
+            "MinAvailable": du.min_available(d),
+            "resolvedSurge": s,
+            "resolvedUnavailable": u,
         }
 
     def samples(rng: random.Random, n: int) -> list[Concrete]:
         table: list[Concrete] = [
-            {"replicas": 10, "maxSurge": "39%", "maxUnavailable": "39%"}, {"replicas": 10, "maxSurge": 1, "maxUnavailable": 5},
-            {"replicas": 5, "maxSurge": 1, "maxUnavailable": 10}, {"replicas": 0, "maxSurge": 1, "maxUnavailable": 10},
-            {"replicas": 10, "maxSurge": 1, "maxUnavailable": "60%"}, {"replicas": 5, "maxSurge": 1, "maxUnavailable": "100%"},
-            {"replicas": 5, "maxSurge": "0%", "maxUnavailable": "10%"}, {"replicas": 1, "maxSurge": "25%", "maxUnavailable": "25%"},
-            {"replicas": 4, "maxSurge": "25%", "maxUnavailable": "25%"}, {"replicas": 10, "maxSurge": "25%", "maxUnavailable": "25%"},
+            {"replicas": 10, "maxSurge": "39%", "maxUnavailable": "39%"},
+            {"replicas": 10, "maxSurge": 1, "maxUnavailable": 5},
+            {"replicas": 5, "maxSurge": 1, "maxUnavailable": 10},
+            {"replicas": 0, "maxSurge": 1, "maxUnavailable": 10},
+            {"replicas": 10, "maxSurge": 1, "maxUnavailable": "60%"},
+            {"replicas": 5, "maxSurge": 1, "maxUnavailable": "100%"},
+            {"replicas": 5, "maxSurge": "0%", "maxUnavailable": "10%"},
+            {"replicas": 1, "maxSurge": "25%", "maxUnavailable": "25%"},
+            {"replicas": 4, "maxSurge": "25%", "maxUnavailable": "25%"},
+            {"replicas": 10, "maxSurge": "25%", "maxUnavailable": "25%"},
         ]
         out = list(table)
         rs, ss, us = _count_samples(rng, n), _iop_samples(rng, n), _iop_samples(rng, n)
@@ -268,10 +286,17 @@ def deployment_theory() -> Theory:
         return out
 
     return Theory(
-        "deployment", "Deployment fence posts (RollingUpdate)", [replicas, surge_in, unavail_in], domain,
+        "deployment",
+        "Deployment fence posts (RollingUpdate)",
+        [replicas, surge_in, unavail_in],
+        domain,
         ["replicas ∈ [0, 10000]", "maxSurge, maxUnavailable: an integer in [0, 10000] or a percentage in [0%, 100%]", "not both 0 (validation)"],
-        defs, {"resolvedSurge": surge, "resolvedUnavailable": unavail, "MaxSurge": surge, "MaxUnavailable": max_unavailable, "MinAvailable": min_available},
-        props, python, samples, "deployment_util.go ResolveFenceposts, MaxUnavailable, MinAvailable, MaxSurge; spec §6.3, §18",
+        defs,
+        {"resolvedSurge": surge, "resolvedUnavailable": unavail, "MaxSurge": surge, "MaxUnavailable": max_unavailable, "MinAvailable": min_available},
+        props,
+        python,
+        samples,
+        "deployment_util.go ResolveFenceposts, MaxUnavailable, MinAvailable, MaxSurge; spec §6.3, §18",
     )
 
 
@@ -286,32 +311,42 @@ def daemonset_theory() -> Theory:
     unavail_raw = scaled(defs, unavail_in, n, True, "unavailable.resolved")
     unavail = z3.If(z3.And(n > 0, surge == 0, unavail_raw == 0), 1, unavail_raw)
     valid = z3.And(
-        z3.Or(surge_in.number != 0, unavail_in.number != 0), z3.Or(surge_in.number == 0, unavail_in.number == 0),
+        z3.Or(surge_in.number != 0, unavail_in.number != 0),
+        z3.Or(surge_in.number == 0, unavail_in.number == 0),
     )
     props = [
         Property(
-            "progress",
-            "desiredNodes > 0 ⇒ MaxSurge > 0 ∨ MaxUnavailable > 0 (for every input, valid or not)",
-            z3.Implies(n > 0, z3.Or(surge > 0, unavail > 0))),
+            "progress", "desiredNodes > 0 ⇒ MaxSurge > 0 ∨ MaxUnavailable > 0 (for every input, valid or not)", z3.Implies(n > 0, z3.Or(surge > 0, unavail > 0))
+        ),
         Property("non-negative", "MaxSurge ≥ 0 ∧ MaxUnavailable ≥ 0", z3.And(surge >= 0, unavail >= 0)),
-        Property("percent-rounds-up", "a percentage p > 0 of desiredNodes > 0 resolves to ≥ 1 and to at least p·desiredNodes/100 (both round up)",
+        Property(
+            "percent-rounds-up",
+            "a percentage p > 0 of desiredNodes > 0 resolves to ≥ 1 and to at least p·desiredNodes/100 (both round up)",
             z3.And(
-                     z3.Implies(z3.And(surge_in.percent, surge_in.number > 0, n > 0), z3.And(surge >= 1, 100 * surge >= surge_in.number * n)),
-                     z3.Implies(z3.And(unavail_in.percent, unavail_in.number > 0, n > 0), z3.And(unavail >= 1, 100 * unavail >= unavail_in.number * n)),
-                 )),
-        Property("percent-at-most-all", "a percentage resolves to at most desiredNodes (MaxUnavailable: or 1 by the both-zero rule)",
-                 z3.And(z3.Implies(surge_in.percent, surge <= n), z3.Implies(unavail_in.percent, unavail <= zmax(n, 1)))),
+                z3.Implies(z3.And(surge_in.percent, surge_in.number > 0, n > 0), z3.And(surge >= 1, 100 * surge >= surge_in.number * n)),
+                z3.Implies(z3.And(unavail_in.percent, unavail_in.number > 0, n > 0), z3.And(unavail >= 1, 100 * unavail >= unavail_in.number * n)),
+            ),
+        ),
+        Property(
+            "percent-at-most-all",
+            "a percentage resolves to at most desiredNodes (MaxUnavailable: or 1 by the both-zero rule)",
+            z3.And(z3.Implies(surge_in.percent, surge <= n), z3.Implies(unavail_in.percent, unavail <= zmax(n, 1))),
+        ),
         Property(
             "both-zero-gives-one",
             "desiredNodes > 0 and both resolve to 0 ⇒ MaxUnavailable = 1",
-            z3.Implies(z3.And(n > 0, surge == 0, unavail_raw == 0), unavail == 1)),
+            z3.Implies(z3.And(n > 0, surge == 0, unavail_raw == 0), unavail == 1),
+        ),
         Property(
             "valid-never-needs-the-rule",
-            "valid input (exactly one of the two non-zero) and desiredNodes > 0 ⇒ they never both resolve to 0 "
-            "(ceil keeps a positive share)",
-            z3.Implies(z3.And(valid, n > 0), z3.Or(surge > 0, unavail_raw > 0))),
-        Property("no-nodes", "desiredNodes = 0 ⇒ percentages resolve to 0 and the both-zero rule does not apply",
-                 z3.Implies(n == 0, z3.And(z3.Implies(surge_in.percent, surge == 0), z3.Implies(unavail_in.percent, unavail == 0)))),
+            "valid input (exactly one of the two non-zero) and desiredNodes > 0 ⇒ they never both resolve to 0 (ceil keeps a positive share)",
+            z3.Implies(z3.And(valid, n > 0), z3.Or(surge > 0, unavail_raw > 0)),
+        ),
+        Property(
+            "no-nodes",
+            "desiredNodes = 0 ⇒ percentages resolve to 0 and the both-zero rule does not apply",
+            z3.Implies(n == 0, z3.And(z3.Implies(surge_in.percent, surge == 0), z3.Implies(unavail_in.percent, unavail == 0))),
+        ),
     ]
 
     def python(v: Concrete) -> dict[str, int]:
@@ -326,20 +361,32 @@ def daemonset_theory() -> Theory:
 
     def samples(rng: random.Random, k: int) -> list[Concrete]:
         table: list[Concrete] = [
-            {"desiredNodes": 0, "maxSurge": 0, "maxUnavailable": 0}, {"desiredNodes": 2, "maxSurge": 0, "maxUnavailable": 1},
-            {"desiredNodes": 2, "maxSurge": 0, "maxUnavailable": 0}, {"desiredNodes": 2, "maxSurge": 0, "maxUnavailable": "50%"},
-            {"desiredNodes": 2, "maxSurge": "50%", "maxUnavailable": 0}, {"desiredNodes": 2, "maxSurge": "100%", "maxUnavailable": 0},
+            {"desiredNodes": 0, "maxSurge": 0, "maxUnavailable": 0},
+            {"desiredNodes": 2, "maxSurge": 0, "maxUnavailable": 1},
+            {"desiredNodes": 2, "maxSurge": 0, "maxUnavailable": 0},
+            {"desiredNodes": 2, "maxSurge": 0, "maxUnavailable": "50%"},
+            {"desiredNodes": 2, "maxSurge": "50%", "maxUnavailable": 0},
+            {"desiredNodes": 2, "maxSurge": "100%", "maxUnavailable": 0},
             {"desiredNodes": 3, "maxSurge": 0, "maxUnavailable": "50%"},
         ]
         ns, ss, us = _count_samples(rng, k), _iop_samples(rng, k), _iop_samples(rng, k)
         return table + [{"desiredNodes": rng.choice(ns), "maxSurge": rng.choice(ss), "maxUnavailable": rng.choice(us)} for _ in range(k)]
 
     return Theory(
-        "daemonset", "DaemonSet rolling-update maxSurge / maxUnavailable", [desired, surge_in, unavail_in],
+        "daemonset",
+        "DaemonSet rolling-update maxSurge / maxUnavailable",
+        [desired, surge_in, unavail_in],
         [desired.domain(), surge_in.domain(), unavail_in.domain()],
-        ["desiredNodes ∈ [0, 10000]", "maxSurge, maxUnavailable: an integer in [0, 10000] or a percentage in [0%, 100%]",
-         "every combination, including those validation rejects (both 0, both non-zero)"],
-        defs, {"MaxSurge": surge, "MaxUnavailable": unavail}, props, python, samples,
+        [
+            "desiredNodes ∈ [0, 10000]",
+            "maxSurge, maxUnavailable: an integer in [0, 10000] or a percentage in [0%, 100%]",
+            "every combination, including those validation rejects (both 0, both non-zero)",
+        ],
+        defs,
+        {"MaxSurge": surge, "MaxUnavailable": unavail},
+        props,
+        python,
+        samples,
         "daemon_controller.go updatedDesiredNodeCounts, util.SurgeCount/UnavailableCount; spec §8.6, §18",
     )
 
@@ -360,16 +407,18 @@ def statefulset_theory() -> Theory:
         Property(
             "percent-at-most-all",
             "maxUnavailable = p% ⇒ MaxUnavailable ≤ max(replicas, 1)",
-            z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent), mu <= zmax(r, 1))),
+            z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent), mu <= zmax(r, 1)),
+        ),
         Property(
             "percent-rounds-down",
-            "maxUnavailable = p% and MaxUnavailable ≥ 2 ⇒ 100·MaxUnavailable ≤ p·replicas (rounded down; the API doc's 'rounded "
-            "up' is not what the code does)",
-            z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent, mu >= 2), 100 * mu <= p * r)),
+            "maxUnavailable = p% and MaxUnavailable ≥ 2 ⇒ 100·MaxUnavailable ≤ p·replicas (rounded down; the API doc's 'rounded up' is not what the code does)",
+            z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent, mu >= 2), 100 * mu <= p * r),
+        ),
         Property(
             "integer-kept",
             "maxUnavailable = v (an integer ≥ 1) ⇒ MaxUnavailable = v, whatever replicas is",
-            z3.Implies(z3.And(z3.Not(mu_in.unset), z3.Not(mu_in.percent), p >= 1), mu == p)),
+            z3.Implies(z3.And(z3.Not(mu_in.unset), z3.Not(mu_in.percent), p >= 1), mu == p),
+        ),
         Property("unset-is-one", "maxUnavailable unset ⇒ MaxUnavailable = 1", z3.Implies(mu_in.unset, mu == 1)),
     ]
 
@@ -380,20 +429,34 @@ def statefulset_theory() -> Theory:
 
     def samples(rng: random.Random, k: int) -> list[Concrete]:
         table: list[Concrete] = [
-            {"replicas": 10, "maxUnavailable": None}, {"replicas": 10, "maxUnavailable": 3}, {"replicas": 0, "maxUnavailable": 3},
-            {"replicas": 0, "maxUnavailable": 0}, {"replicas": 25, "maxUnavailable": "10%"}, {"replicas": 5, "maxUnavailable": "100%"},
-            {"replicas": 5, "maxUnavailable": "50%"}, {"replicas": 5, "maxUnavailable": "10%"}, {"replicas": 0, "maxUnavailable": "1%"},
+            {"replicas": 10, "maxUnavailable": None},
+            {"replicas": 10, "maxUnavailable": 3},
+            {"replicas": 0, "maxUnavailable": 3},
+            {"replicas": 0, "maxUnavailable": 0},
+            {"replicas": 25, "maxUnavailable": "10%"},
+            {"replicas": 5, "maxUnavailable": "100%"},
+            {"replicas": 5, "maxUnavailable": "50%"},
+            {"replicas": 5, "maxUnavailable": "10%"},
+            {"replicas": 0, "maxUnavailable": "1%"},
             {"replicas": 0, "maxUnavailable": "0%"},
         ]
         rs, vs = _count_samples(rng, k), _iop_samples(rng, k)
         return table + [{"replicas": rng.choice(rs), "maxUnavailable": None if rng.random() < 0.05 else rng.choice(vs)} for _ in range(k)]
 
     return Theory(
-        "statefulset", "StatefulSet rolling-update maxUnavailable", [replicas, mu_in],
+        "statefulset",
+        "StatefulSet rolling-update maxUnavailable",
+        [replicas, mu_in],
         [replicas.domain(), mu_in.domain()],
-        ["replicas ∈ [0, 10000]",
-         "maxUnavailable: unset, an integer in [0, 10000] or a percentage in [0%, 100%] (0 and 0% included, though validation rejects them)"],
-        defs, {"MaxUnavailable": mu}, props, python, samples,
+        [
+            "replicas ∈ [0, 10000]",
+            "maxUnavailable: unset, an integer in [0, 10000] or a percentage in [0%, 100%] (0 and 0% included, though validation rejects them)",
+        ],
+        defs,
+        {"MaxUnavailable": mu},
+        props,
+        python,
+        samples,
         "stateful_set_control.go getStatefulSetMaxUnavailable; spec §7.6, §18 (TestGetStatefulSetMaxUnavailable)",
     )
 

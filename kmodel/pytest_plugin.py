@@ -70,15 +70,29 @@ class KModelFixture:
         if exhaustive:
             from kmodel.exhaustive_run import ExhaustiveOptions, run_exhaustive
 
-            report, directory, _ = run_exhaustive(ExhaustiveOptions(
-                scenario=sc, out_dir=self.reports, actor_overrides=overrides, differential=differential,
-                invariants=invariants, max_states=max_states,
-            ))
+            report, directory, _ = run_exhaustive(
+                ExhaustiveOptions(
+                    scenario=sc,
+                    out_dir=self.reports,
+                    actor_overrides=overrides,
+                    differential=differential,
+                    invariants=invariants,
+                    max_states=max_states,
+                )
+            )
         else:
-            out = explore(ExploreOptions(
-                scenario=sc, examples=examples, steps=steps, seed=seed, out_dir=self.reports,
-                actor_overrides=overrides, differential=differential, invariants=invariants,
-            ))
+            out = explore(
+                ExploreOptions(
+                    scenario=sc,
+                    examples=examples,
+                    steps=steps,
+                    seed=seed,
+                    out_dir=self.reports,
+                    actor_overrides=overrides,
+                    differential=differential,
+                    invariants=invariants,
+                )
+            )
             report, directory = out.report, out.directory
         summary = f"{report.status}: {report.stats}"
         if report.counterexample is not None:

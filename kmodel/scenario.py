@@ -205,11 +205,11 @@ class _Parser:
         where = f"{self.source}: steps[{i}]"
         if not isinstance(raw, dict) or len(raw) != 1:
             raise ScenarioError(f"{where}: each step is a mapping with exactly one key (e.g. 'apply', 'settle')")
-        (key, v), = raw.items()
+        ((key, v),) = raw.items()
         where = f"{where}.{key}"
         handler: Callable[[Any, str], Step] | None = getattr(self, f"_step_{key}", None)
         if handler is None:
-            known = sorted(n[len("_step_"):] for n in dir(self) if n.startswith("_step_"))
+            known = sorted(n[len("_step_") :] for n in dir(self) if n.startswith("_step_"))
             raise ScenarioError(f"{where}: unknown step {key!r}; known steps: {', '.join(known)}")
         return handler(v, where)
 

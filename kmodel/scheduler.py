@@ -139,7 +139,8 @@ def _inter_pod_failures(state: ClusterState, pod: Pod, node: Node) -> list[str]:
     # interpodaffinity/filtering.go counts terminating pods too; only
     # podtopologyspread/common.go countPodsMatchSelector skips them (#87621).
     others = [
-        p for p in state.pods()
+        p
+        for p in state.pods()
         if p.spec.node_name and not p.terminal and p.metadata.uid != pod.metadata.uid and state.get("Node", "", p.spec.node_name) is not None
     ]
     labels = node.metadata.labels
@@ -189,10 +190,7 @@ def _inter_pod_failures(state: ClusterState, pod: Pod, node: Node) -> list[str]:
     # podtopologyspread/filtering.go calPreFilterState: only nodes carrying every
     # constraint's topology key and passing the pod's node affinity (nodeAffinityPolicy
     # Honor) count; their non-terminating pods of the pod's namespace are counted.
-    eligible = [
-        n for n in state.nodes()
-        if all(c.topology_key in n.metadata.labels for c in constraints) and node_affinity_matches(spec, n)
-    ]
+    eligible = [n for n in state.nodes() if all(c.topology_key in n.metadata.labels for c in constraints) and node_affinity_matches(spec, n)]
     spread_pods = [p for p in others if p.metadata.deletion_timestamp is None and p.metadata.namespace == pod.metadata.namespace]
     for c in constraints:
         value = labels.get(c.topology_key)
@@ -220,7 +218,8 @@ def _inter_pod_failures(state: ClusterState, pod: Pod, node: Node) -> list[str]:
 def pending_pods(state: ClusterState) -> list[Pod]:
     """Pods waiting for the default scheduler, in queue order (priority, then FIFO)."""
     pods = [
-        p for p in state.pods()
+        p
+        for p in state.pods()
         if not p.spec.node_name and p.spec.scheduler_name == DEFAULT_SCHEDULER and p.metadata.deletion_timestamp is None and not p.terminal
     ]
     return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, p.metadata.namespace, p.metadata.name))

@@ -389,9 +389,7 @@ class Tx:
             return b
         objects: FrozenDict[str, FrozenDict[NsName, Any]]
         if self._objects is not None:
-            objects = FrozenDict(
-                {k: (FrozenDict(v) if k in self._copied_kinds else v) for k, v in self._objects.items() if v}
-            )
+            objects = FrozenDict({k: (FrozenDict(v) if k in self._copied_kinds else v) for k, v in self._objects.items() if v})
         else:
             objects = b.objects
         memory = FrozenDict(self._memory) if self._memory is not None else b.memory

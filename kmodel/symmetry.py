@@ -98,8 +98,19 @@ def pod_body_hash(pod: Pod) -> int:
 
     def compute() -> int:
         m = pod.metadata
-        meta = (m.namespace, m.generate_name, m.generation, m.creation_timestamp, m.deletion_timestamp,
-                m.deletion_grace_period_seconds, m.labels, m.annotations, m.owner_references, m.finalizers, m.extra)
+        meta = (
+            m.namespace,
+            m.generate_name,
+            m.generation,
+            m.creation_timestamp,
+            m.deletion_timestamp,
+            m.deletion_grace_period_seconds,
+            m.labels,
+            m.annotations,
+            m.owner_references,
+            m.finalizers,
+            m.extra,
+        )
         return mix(stable_hash(meta), _spec_without_node(pod.spec), object_hash(pod.status))
 
     return _cached(pod, compute)

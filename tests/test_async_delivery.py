@@ -76,12 +76,14 @@ def test_a_conflict_drops_the_rest_of_its_sync_only() -> None:
     other = apiserver.Delete(state.pods()[0].ref)
     tx = state.edit()
     # a newer write lands first, so the stale one conflicts
-    tx.set_inflight((
-        InFlight("job", ("default", "once"), 0, stale, True),
-        InFlight("kubelet", ("default", "x"), 0, other, True),
-        InFlight("job", ("default", "once"), 0, later, False),
-        InFlight("job", ("default", "once"), 0, later, True),
-    ))
+    tx.set_inflight(
+        (
+            InFlight("job", ("default", "once"), 0, stale, True),
+            InFlight("kubelet", ("default", "x"), 0, other, True),
+            InFlight("job", ("default", "once"), 0, later, False),
+            InFlight("job", ("default", "once"), 0, later, True),
+        )
+    )
     newer = replace(job, status=replace(job.status, failed=job.status.failed + 1))
     assert apiserver.apply(tx, apiserver.Update(newer, status=True, check_rv=False), model.config).ok
     state = tx.commit()

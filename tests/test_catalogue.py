@@ -94,8 +94,7 @@ def test_reference_passes_the_same_check(bug: Bug) -> None:
 
 def test_explore_finds_shrinks_and_replays_a_hypothesis_entry(tmp_path: Path) -> None:
     bug = by_id("taint-ignores-toleration-seconds")
-    opts = ExploreOptions(scenario=bug.load_scenario(), examples=bug.examples, steps=bug.steps, seed=bug.seed, out_dir=tmp_path,
-                          actor_overrides=[bug.make()])
+    opts = ExploreOptions(scenario=bug.load_scenario(), examples=bug.examples, steps=bug.steps, seed=bug.seed, out_dir=tmp_path, actor_overrides=[bug.make()])
     out = explore(opts)
     assert out.report.status == "violated"
     assert bug.invariant in {v.invariant for v in out.violations}
@@ -136,24 +135,42 @@ def test_known_miss_is_still_not_reported(bug: Bug) -> None:
 
 TWO_SCRIPTED_UPDATES = {
     "name": "ds-two-scripted-updates",
-    "steps": [
-        {"addNode": {"name": f"n{i}", "cpu": "1"}} for i in (1, 2, 3)
-    ] + [
-        {"apply": {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
-                   "spec": {"selector": {"matchLabels": {"app": "agent"}},
-                            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                            "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "agent", "image": "agent:1"}]}}}}},
+    "steps": [{"addNode": {"name": f"n{i}", "cpu": "1"}} for i in (1, 2, 3)]
+    + [
+        {
+            "apply": {
+                "apiVersion": "apps/v1",
+                "kind": "DaemonSet",
+                "metadata": {"name": "agent"},
+                "spec": {
+                    "selector": {"matchLabels": {"app": "agent"}},
+                    "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                    "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "agent", "image": "agent:1"}]}},
+                },
+            }
+        },
         {"settle": {}},
     ],
     "explore": {
-        "faults": [], "maxFaults": 0, "horizon": 0,
+        "faults": [],
+        "maxFaults": 0,
+        "horizon": 0,
         "script": [
-            {"apply": {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
-                       "spec": {"selector": {"matchLabels": {"app": "agent"}},
-                                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                                "template": {"metadata": {"labels": {"app": "agent"}},
-                                             "spec": {"containers": [{"name": "agent", "image": "agent:1",
-                                                                      "resources": {"requests": {"cpu": cpu}}}]}}}}}
+            {
+                "apply": {
+                    "apiVersion": "apps/v1",
+                    "kind": "DaemonSet",
+                    "metadata": {"name": "agent"},
+                    "spec": {
+                        "selector": {"matchLabels": {"app": "agent"}},
+                        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                        "template": {
+                            "metadata": {"labels": {"app": "agent"}},
+                            "spec": {"containers": [{"name": "agent", "image": "agent:1", "resources": {"requests": {"cpu": cpu}}}]},
+                        },
+                    },
+                }
+            }
             for cpu in ("2", "3")
         ],
     },

@@ -242,8 +242,14 @@ def test_node_capacity_ignores_a_node_that_shrank_without_a_placement() -> None:
     # the environment replaces a node by a smaller one: no placement decision over-committed it
     big = replace(node("n1", pods=3), metadata=replace(node("n1").metadata, uid="u-n"))
     small = replace(big, status=replace(big.status, allocatable=big.status.allocatable.set("pods", 1)))
-    pods = [Pod(ObjectMeta(name=x, namespace="default", uid=f"u-{x}"), PodSpec(node_name="n1"),
-                PodStatus(phase="Running", conditions=(condition("PodScheduled", "True"),))) for x in "ab"]
+    pods = [
+        Pod(
+            ObjectMeta(name=x, namespace="default", uid=f"u-{x}"),
+            PodSpec(node_name="n1"),
+            PodStatus(phase="Running", conditions=(condition("PodScheduled", "True"),)),
+        )
+        for x in "ab"
+    ]
     assert inv("node-capacity").violations(state_of([big, *pods]), "replace node", state_of([small, *pods])) == []
 
 

@@ -196,16 +196,23 @@ class TestNodeShouldRunDaemonPod:
     def test_daemon_tolerations_replace_matching_ones(self) -> None:
         """AddOrUpdateTolerationInPodSpec replaces a toleration with the same key, operator,
         value and effect (dropping its tolerationSeconds) and keeps the others."""
-        ds = daemonset(spec={"tolerations": [
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60},
-            {"key": "dedicated", "operator": "Exists"},
-        ]})
+        ds = daemonset(
+            spec={
+                "tolerations": [
+                    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60},
+                    {"key": "dedicated", "operator": "Exists"},
+                ]
+            }
+        )
         tol = daemon_tolerations(ds.spec.template.spec)
         assert tol[0] == Toleration(key="node.kubernetes.io/not-ready", operator="Exists", effect="NoExecute")
         assert tol[1] == Toleration(key="dedicated", operator="Exists")
         assert [t.key for t in tol[2:]] == [
-            "node.kubernetes.io/unreachable", "node.kubernetes.io/disk-pressure", "node.kubernetes.io/memory-pressure",
-            "node.kubernetes.io/pid-pressure", "node.kubernetes.io/unschedulable",
+            "node.kubernetes.io/unreachable",
+            "node.kubernetes.io/disk-pressure",
+            "node.kubernetes.io/memory-pressure",
+            "node.kubernetes.io/pid-pressure",
+            "node.kubernetes.io/unschedulable",
         ]
 
 

@@ -149,8 +149,12 @@ def test_no_ineligible_node_holds_with_selectors_taints_and_relabels() -> None:
     m = Model()
     nodes = [node("n1", labels={"disk": "ssd"}), node("n2", labels={"disk": "hdd"}), node("n3", labels={"disk": "ssd"})]
     trace, s = run(
-        m, nodes, daemonset(spec={"nodeSelector": {"disk": "ssd"}}),
-        TaintNode("n3", "dedicated", "NoSchedule"), LabelNode("n2", FrozenDict({"disk": "ssd"})), SetImage("DaemonSet", NS, "ds", "agent:2"),
+        m,
+        nodes,
+        daemonset(spec={"nodeSelector": {"disk": "ssd"}}),
+        TaintNode("n3", "dedicated", "NoSchedule"),
+        LabelNode("n2", FrozenDict({"disk": "ssd"})),
+        SetImage("DaemonSet", NS, "ds", "agent:2"),
     )
     # n1 and n2 run the new revision; the update deleted n3's old pod and its NoSchedule
     # taint (not tolerated) keeps a new one off it (maxSurge 0 treats it as a candidate)
@@ -278,4 +282,3 @@ def test_rolling_unavailability_catches_the_pre_1_31_controller() -> None:
     inv = invariant("daemonset-rolling-unavailability")
     (v,) = violations(inv, _broken_updates(Model(ModelConfig(kubernetes_version="1.30"))))
     assert "leaving 2 nodes without an available pod" in v.message
-

@@ -72,10 +72,14 @@ def deployment(
 def replica_set(name: str, app: str, replicas: int, image: str) -> Any:
     """A bare ReplicaSet selecting app=<app>, with the pod template `deployment` uses."""
     pod_spec = {"containers": [{"name": "c", "image": image}], "terminationGracePeriodSeconds": 5}
-    return decode({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": NS, "labels": {"app": app}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": {"metadata": {"labels": {"app": app}}, "spec": pod_spec}},
-    })
+    return decode(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": name, "namespace": NS, "labels": {"app": app}},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": {"metadata": {"labels": {"app": app}}, "spec": pod_spec}},
+        }
+    )
 
 
 def with_image(d: Any, image: str) -> Any:
@@ -252,8 +256,16 @@ def table_state(replicas: int, surge: int, mu: int, old: tuple[int, int], new: t
     def rs(name: str, tpl: Any, size: tuple[int, int], created: int) -> ReplicaSet:
         ann = {du.DESIRED_REPLICAS: str(replicas), du.MAX_REPLICAS: str(replicas + surge), du.REVISION: "1" if name == "old" else "2"}
         return ReplicaSet(
-            metadata=ObjectMeta(name=f"web-{name}", namespace=NS, uid=name, creation_timestamp=created, generation=1,
-                                labels=FrozenDict({"app": "web"}), annotations=FrozenDict(ann), owner_references=owner),
+            metadata=ObjectMeta(
+                name=f"web-{name}",
+                namespace=NS,
+                uid=name,
+                creation_timestamp=created,
+                generation=1,
+                labels=FrozenDict({"app": "web"}),
+                annotations=FrozenDict(ann),
+                owner_references=owner,
+            ),
             spec=ReplicaSetSpec(selector=LabelSelector(FrozenDict({"app": "web"})), template=tpl, replicas=size[0]),
             status=ReplicaSetStatus(replicas=size[0], available_replicas=size[1], ready_replicas=size[1], observed_generation=1),
         )
@@ -401,7 +413,9 @@ def test_revision_history_limit_keeps_the_newest_old_sets() -> None:
     sets = du.by_revision(replica_sets(r.final))
     assert [(rs.metadata.annotations[du.REVISION], rs.spec.replicas) for rs in sets] == [("3", 0), ("4", 2)]
     deleted_while_nonempty = [
-        rs for prev, nxt in zip(r.states, r.states[1:]) for rs in prev.list("ReplicaSet")
+        rs
+        for prev, nxt in zip(r.states, r.states[1:])
+        for rs in prev.list("ReplicaSet")
         if nxt.get_ref(rs.ref) is None and (rs.spec.replicas or rs.status.replicas)
     ]
     assert deleted_while_nonempty == []
@@ -560,8 +574,14 @@ def replay_recorded_rollout() -> tuple[Run, str]:
     (web,) = load_file(SAMPLE / "web.yaml").objects
     ns = web.metadata.namespace
     m = Model()
-    r = run(m, cluster(m, nodes=3), Apply((web,)), Scale("Deployment", ns, "web", 5), Scale("Deployment", ns, "web", 2),
-            SetImage("Deployment", ns, "web", "nginx:1.20"))
+    r = run(
+        m,
+        cluster(m, nodes=3),
+        Apply((web,)),
+        Scale("Deployment", ns, "web", 5),
+        Scale("Deployment", ns, "web", 2),
+        SetImage("Deployment", ns, "web", "nginx:1.20"),
+    )
     return r, ns
 
 
@@ -594,9 +614,6 @@ def test_replay_of_the_recorded_rollout_matches_the_real_condition_sequence() ->
         for line in (SAMPLE / "deployments.jsonl").read_text().splitlines()
     ]
     r, ns = replay_recorded_rollout()
-    modelled = [
-        tuple((c.type, c.status, c.reason) for c in d.status.conditions)
-        for s in r.states if (d := s.get("Deployment", ns, "web")) is not None
-    ]
+    modelled = [tuple((c.type, c.status, c.reason) for c in d.status.conditions) for s in r.states if (d := s.get("Deployment", ns, "web")) is not None]
     assert distinct(modelled) == distinct(recorded)
     assert len(distinct(recorded)) == 10

@@ -35,17 +35,19 @@ def node(name: str) -> Any:
 
 
 def deployment(replicas: int, strategy: dict[str, Any] | None = None) -> Any:
-    return decode({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": NS},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}},
-            **({"strategy": strategy} if strategy else {}),
-        },
-    })
+    return decode(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": NS},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}},
+                **({"strategy": strategy} if strategy else {}),
+            },
+        }
+    )
 
 
 Step = tuple[ClusterState, Action, ClusterState]
@@ -113,8 +115,13 @@ ROLLING = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2, "maxUnavail
 
 def rolling_trace(model: Model) -> list[Step]:
     """A 5-replica rolling update (surge 2, unavailable 1) with a scaling event mid-way and another rollout."""
-    return steps(model, deployment(5, ROLLING), SetImage("Deployment", NS, "web", "nginx:2"),
-                 Scale("Deployment", NS, "web", 8), SetImage("Deployment", NS, "web", "nginx:3"))
+    return steps(
+        model,
+        deployment(5, ROLLING),
+        SetImage("Deployment", NS, "web", "nginx:2"),
+        Scale("Deployment", NS, "web", 8),
+        SetImage("Deployment", NS, "web", "nginx:3"),
+    )
 
 
 @functools.cache
@@ -189,9 +196,7 @@ def test_unavailability_bound_holds_for_the_reference_controller() -> None:
 class ScalesOldToZeroAtOnce(DeploymentController):
     """Broken: drops every old ReplicaSet to 0 as soon as the new one exists."""
 
-    def reconcile_old_replica_sets(
-        self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet
-    ) -> bool:
+    def reconcile_old_replica_sets(self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet) -> bool:
         scaled = False
         for rs in old_rss:
             did, _ = self.scale_replica_set_and_record_event(ctx, rs, 0)

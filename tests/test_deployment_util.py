@@ -58,13 +58,26 @@ def deployment(
     )
 
 
-def rs(name: str, replicas: int, created: int | None = None, *, available: int = 0, status_replicas: int = 0,
-       annotations: dict[str, str] | None = None, generation: int = 0, observed: int = 0) -> ReplicaSet:
+def rs(
+    name: str,
+    replicas: int,
+    created: int | None = None,
+    *,
+    available: int = 0,
+    status_replicas: int = 0,
+    annotations: dict[str, str] | None = None,
+    generation: int = 0,
+    observed: int = 0,
+) -> ReplicaSet:
     """upstream rs(): a ReplicaSet with a size, a creation time and optional status."""
     return ReplicaSet(
         metadata=ObjectMeta(
-            name=name, namespace="default", uid=f"uid-{name}", creation_timestamp=created,
-            annotations=FrozenDict(annotations or {}), generation=generation,
+            name=name,
+            namespace="default",
+            uid=f"uid-{name}",
+            creation_timestamp=created,
+            annotations=FrozenDict(annotations or {}),
+            generation=generation,
         ),
         spec=ReplicaSetSpec(replicas=replicas),
         status=ReplicaSetStatus(replicas=status_replicas, available_replicas=available, observed_generation=observed),
@@ -236,8 +249,9 @@ SCALE_CASES = [
 
 
 @pytest.mark.parametrize(("name", "new_d", "old_d", "new", "olds", "expected"), SCALE_CASES, ids=[c[0] for c in SCALE_CASES])
-def test_scale(name: str, new_d: tuple[int, int], old_d: tuple[int, int], new: tuple[str, int] | None,
-               olds: list[tuple[str, int, int]], expected: dict[str, int]) -> None:
+def test_scale(
+    name: str, new_d: tuple[int, int], old_d: tuple[int, int], new: tuple[str, int] | None, olds: list[tuple[str, int, int]], expected: dict[str, int]
+) -> None:
     d, before = deployment(new_d[0], new_d[1], 0), deployment(old_d[0], old_d[1], 0)
     new_rs = annotated(new[0], new[1], T_NEW, before) if new else None
     old_rss = [annotated(n, r, t, before) for n, r, t in olds]
@@ -336,10 +350,7 @@ def test_cleanup_deployment_without_limit_keeps_everything() -> None:
     ],
 )
 def test_cleanup_deployment_order(sets: list[tuple[str, int, int, str]], limit: int, expected: set[str]) -> None:
-    olds = [
-        rs(name, n, created=1000 + t, status_replicas=n, annotations={du.REVISION: r} if r else {})
-        for name, n, t, r in sets
-    ]
+    olds = [rs(name, n, created=1000 + t, status_replicas=n, annotations={du.REVISION: r} if r else {}) for name, n, t, r in sets]
     deleted = du.history_to_delete(deployment(1, revision_history_limit=limit), olds)
     assert {s.metadata.name for s in deleted} == expected
 

@@ -100,59 +100,133 @@ SYNC_JOB: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("WQ job: correct # of pods", dict(p=2, c=None, active=2), dict(active=2)),
     ("too few active pods", dict(p=2, c=5, active=1, succeeded=1), dict(creations=1, active=2, succeeded=1, patches=1)),
     # with the JobPodReplacementPolicy gate (1.29+): the terminating pod is waited for
-    ("WQ job: recreate pods when failed", dict(p=1, c=None, active=1, failed=1, terminating=1, prp="Failed"),
-     dict(active={OLD: 1, NEW: 1}, failed={OLD: 2, NEW: 1}, patches={OLD: 2, NEW: 1}, terminating={OLD: None, NEW: 1})),
-    ("WQ job: recreate pods when terminating or failed", dict(p=1, c=None, active=1, failed=1, terminating=1, prp="TerminatingOrFailed"),
-     dict(active=1, failed=2, patches=2, terminating={OLD: None, NEW: 1})),
+    (
+        "WQ job: recreate pods when failed",
+        dict(p=1, c=None, active=1, failed=1, terminating=1, prp="Failed"),
+        dict(active={OLD: 1, NEW: 1}, failed={OLD: 2, NEW: 1}, patches={OLD: 2, NEW: 1}, terminating={OLD: None, NEW: 1}),
+    ),
+    (
+        "WQ job: recreate pods when terminating or failed",
+        dict(p=1, c=None, active=1, failed=1, terminating=1, prp="TerminatingOrFailed"),
+        dict(active=1, failed=2, patches=2, terminating={OLD: None, NEW: 1}),
+    ),
     ("too few active pods and active back-off", dict(p=1, c=1, record=BackoffRecord(1, NOW), initial=(0, 0, 0)), dict(active=0)),
     ("too few active pods and no back-offs", dict(p=1, c=1, record=BackoffRecord(0, NOW)), dict(creations=1, active=1)),
     ("too few active pods with a dynamic job", dict(p=2, c=None, active=1), dict(creations=1, active=2)),
     ("too many active pods", dict(p=2, c=5, active=3), dict(deletions=1, active=2, patches=1)),
-    ("failed + succeed pods: reset backoff delay", dict(p=2, c=5, active=1, succeeded=1, failed=1),
-     dict(creations=1, active=2, succeeded=1, failed=1, patches=2)),
+    (
+        "failed + succeed pods: reset backoff delay",
+        dict(p=2, c=5, active=1, succeeded=1, failed=1),
+        dict(creations=1, active=2, succeeded=1, failed=1, patches=2),
+    ),
     ("new failed pod", dict(p=2, c=5, active=1, failed=1), dict(creations=1, active=2, failed=1, patches=1)),
     ("no new pod; possible finalizer update of failed pod", dict(p=1, c=1, initial=(1, 0, 1), active=1), dict(active=1, failed=1)),
-    ("job finish", dict(p=2, c=5, succeeded=5),
-     dict(succeeded=5, patches=5, condition=("Complete", "True", {OLD: "", NEW: "CompletionsReached"}))),
+    ("job finish", dict(p=2, c=5, succeeded=5), dict(succeeded=5, patches=5, condition=("Complete", "True", {OLD: "", NEW: "CompletionsReached"}))),
     ("WQ job finishing", dict(p=2, c=None, active=1, succeeded=1), dict(active=1, succeeded=1, patches=1)),
     ("WQ job all finished", dict(p=2, c=None, succeeded=2), dict(succeeded=2, patches=2, condition=("Complete", "True", None))),
-    ("WQ job all finished despite one failure", dict(p=2, c=None, succeeded=1, failed=1),
-     dict(succeeded=1, failed=1, patches=2, condition=("Complete", "True", None))),
+    (
+        "WQ job all finished despite one failure",
+        dict(p=2, c=None, succeeded=1, failed=1),
+        dict(succeeded=1, failed=1, patches=2, condition=("Complete", "True", None)),
+    ),
     ("more active pods than parallelism", dict(p=2, c=5, active=10), dict(deletions=8, active=2, patches=8)),
     ("more active pods than remaining completions", dict(p=3, c=4, active=3, succeeded=2), dict(deletions=1, active=2, succeeded=2, patches=3)),
     ("status change", dict(p=2, c=5, active=2, succeeded=2), dict(active=2, succeeded=2, patches=2)),
     ("deleting job", dict(p=2, c=5, deleting=True, pending=1, active=1, succeeded=1), dict(active=2, succeeded=1, patches=3)),
-    ("too many job failures", dict(p=2, c=5, deleting=True, failed=1, backoff=0),
-     dict(failed=1, patches=1, condition=("Failed", "True", "BackoffLimitExceeded"))),
+    (
+        "too many job failures",
+        dict(p=2, c=5, deleting=True, failed=1, backoff=0),
+        dict(failed=1, patches=1, condition=("Failed", "True", "BackoffLimitExceeded")),
+    ),
     ("job failures, unsatisfied expectations", dict(p=2, c=5, deleting=True, failed=1, backoff=0, expect_creation=True), dict(failed=1, patches=1)),
     ("indexed job start", dict(p=2, c=5, indexed=True), dict(creations=2, active=2, indexes={0, 1})),
-    ("indexed job with some pods deleted, podReplacementPolicy Failed", dict(p=2, c=5, indexed=True, terminating=1, prp="Failed"),
-     dict(creations={OLD: 2, NEW: 1}, active={OLD: 2, NEW: 1}, indexes={OLD: {0, 1}, NEW: {0}}, terminating={OLD: None, NEW: 1},
-          patches={OLD: 1, NEW: 0})),
-    ("indexed job with some pods deleted, podReplacementPolicy TerminatingOrFailed", dict(p=2, c=5, indexed=True, terminating=1, prp="TerminatingOrFailed"),
-     dict(creations=2, active=2, indexes={0, 1}, terminating={OLD: None, NEW: 1}, patches=1)),
-    ("indexed job completed", dict(p=2, c=3, indexed=True, indexes=[("0", "Succeeded"), ("1", "Failed"), ("1", "Succeeded"), ("2", "Succeeded")]),
-     dict(succeeded=3, failed=1, completed="0-2", patches=4, condition=("Complete", "True", None))),
-    ("indexed job repeated completed index", dict(p=2, c=3, indexed=True, indexes=[("0", "Succeeded"), ("1", "Succeeded"), ("1", "Succeeded")]),
-     dict(creations=1, active=1, succeeded=2, completed="0,1", indexes={2}, patches=3)),
-    ("indexed job some running and completed pods", dict(p=8, c=20, indexed=True, indexes=[
-        ("0", "Running"), ("2", "Succeeded"), ("3", "Pending"), ("4", "Succeeded"),
-        ("5", "Succeeded"), ("7", "Succeeded"), ("8", "Succeeded"), ("9", "Succeeded")]),
-     dict(creations=6, active=8, succeeded=6, completed="2,4,5,7-9", indexes={1, 6, 10, 11, 12, 13}, patches=6)),
-    ("indexed job some failed pods", dict(p=3, c=4, indexed=True, indexes=[("0", "Failed"), ("1", "Pending"), ("2", "Failed")]),
-     dict(creations=2, active=3, failed=2, indexes={0, 2}, patches=2)),
-    ("indexed job some pods without index", dict(p=2, c=5, indexed=True, active=1, succeeded=1, failed=1, indexes=[
-        ("invalid", "Running"), ("invalid", "Succeeded"), ("invalid", "Failed"), ("invalid", "Pending"),
-        ("0", "Succeeded"), ("1", "Running"), ("2", "Running")]),
-     dict(deletions=3, active=2, succeeded=1, completed="0", patches=8)),
-    ("indexed job repeated indexes", dict(p=5, c=5, indexed=True, succeeded=1, failed=1, indexes=[
-        ("invalid", "Running"), ("0", "Succeeded"), ("1", "Running"), ("2", "Running"), ("2", "Pending")]),
-     dict(deletions=2, active=2, succeeded=1, completed="0", patches=5)),
-    ("indexed job with indexes outside of range", dict(p=2, c=5, indexed=True, indexes=[
-        ("0", "Succeeded"), ("5", "Running"), ("6", "Succeeded"), ("7", "Pending"), ("8", "Failed")]),
-     dict(deletions=2, succeeded=1, completed="0", patches=5)),
-    ("suspending a job with satisfied expectations", dict(p=2, c=4, suspend=True, active=2),
-     dict(deletions=2, patches=2, condition=("Suspended", "True", "JobSuspended"))),
+    (
+        "indexed job with some pods deleted, podReplacementPolicy Failed",
+        dict(p=2, c=5, indexed=True, terminating=1, prp="Failed"),
+        dict(creations={OLD: 2, NEW: 1}, active={OLD: 2, NEW: 1}, indexes={OLD: {0, 1}, NEW: {0}}, terminating={OLD: None, NEW: 1}, patches={OLD: 1, NEW: 0}),
+    ),
+    (
+        "indexed job with some pods deleted, podReplacementPolicy TerminatingOrFailed",
+        dict(p=2, c=5, indexed=True, terminating=1, prp="TerminatingOrFailed"),
+        dict(creations=2, active=2, indexes={0, 1}, terminating={OLD: None, NEW: 1}, patches=1),
+    ),
+    (
+        "indexed job completed",
+        dict(p=2, c=3, indexed=True, indexes=[("0", "Succeeded"), ("1", "Failed"), ("1", "Succeeded"), ("2", "Succeeded")]),
+        dict(succeeded=3, failed=1, completed="0-2", patches=4, condition=("Complete", "True", None)),
+    ),
+    (
+        "indexed job repeated completed index",
+        dict(p=2, c=3, indexed=True, indexes=[("0", "Succeeded"), ("1", "Succeeded"), ("1", "Succeeded")]),
+        dict(creations=1, active=1, succeeded=2, completed="0,1", indexes={2}, patches=3),
+    ),
+    (
+        "indexed job some running and completed pods",
+        dict(
+            p=8,
+            c=20,
+            indexed=True,
+            indexes=[
+                ("0", "Running"),
+                ("2", "Succeeded"),
+                ("3", "Pending"),
+                ("4", "Succeeded"),
+                ("5", "Succeeded"),
+                ("7", "Succeeded"),
+                ("8", "Succeeded"),
+                ("9", "Succeeded"),
+            ],
+        ),
+        dict(creations=6, active=8, succeeded=6, completed="2,4,5,7-9", indexes={1, 6, 10, 11, 12, 13}, patches=6),
+    ),
+    (
+        "indexed job some failed pods",
+        dict(p=3, c=4, indexed=True, indexes=[("0", "Failed"), ("1", "Pending"), ("2", "Failed")]),
+        dict(creations=2, active=3, failed=2, indexes={0, 2}, patches=2),
+    ),
+    (
+        "indexed job some pods without index",
+        dict(
+            p=2,
+            c=5,
+            indexed=True,
+            active=1,
+            succeeded=1,
+            failed=1,
+            indexes=[
+                ("invalid", "Running"),
+                ("invalid", "Succeeded"),
+                ("invalid", "Failed"),
+                ("invalid", "Pending"),
+                ("0", "Succeeded"),
+                ("1", "Running"),
+                ("2", "Running"),
+            ],
+        ),
+        dict(deletions=3, active=2, succeeded=1, completed="0", patches=8),
+    ),
+    (
+        "indexed job repeated indexes",
+        dict(
+            p=5,
+            c=5,
+            indexed=True,
+            succeeded=1,
+            failed=1,
+            indexes=[("invalid", "Running"), ("0", "Succeeded"), ("1", "Running"), ("2", "Running"), ("2", "Pending")],
+        ),
+        dict(deletions=2, active=2, succeeded=1, completed="0", patches=5),
+    ),
+    (
+        "indexed job with indexes outside of range",
+        dict(p=2, c=5, indexed=True, indexes=[("0", "Succeeded"), ("5", "Running"), ("6", "Succeeded"), ("7", "Pending"), ("8", "Failed")]),
+        dict(deletions=2, succeeded=1, completed="0", patches=5),
+    ),
+    (
+        "suspending a job with satisfied expectations",
+        dict(p=2, c=4, suspend=True, active=2),
+        dict(deletions=2, patches=2, condition=("Suspended", "True", "JobSuspended")),
+    ),
     ("suspending a job with unsatisfied expectations", dict(p=2, c=4, suspend=True, active=3, expect_deletion=True), dict(active=3)),
     ("resuming a suspended job", dict(p=2, c=4, was_suspended=True), dict(creations=2, active=2, condition=("Suspended", "False", "JobResumed"))),
     ("suspending a deleted job", dict(p=2, c=4, suspend=True, deleting=True, active=2), dict(active=2, patches=2)),
@@ -175,8 +249,13 @@ def test_controller_sync_job(name: str, case: dict[str, Any], want: dict[str, An
     exp = {k: _pick(v, config) for k, v in {**DEFAULTS, **want}.items()}
     st = out.job.status
     got = dict(
-        creations=len(out.creates), deletions=len(out.deletes), active=st.active, succeeded=st.succeeded,
-        failed=st.failed, completed=st.completed_indexes, patches=out.patches,
+        creations=len(out.creates),
+        deletions=len(out.deletes),
+        active=st.active,
+        succeeded=st.succeeded,
+        failed=st.failed,
+        completed=st.completed_indexes,
+        patches=out.patches,
     )
     assert got == {k: exp[k] for k in got}, name
     if "ready" in exp:
@@ -346,14 +425,18 @@ def test_new_backoff_record(name: str, old: BackoffRecord | None, succ: list[int
 
 def test_get_finished_time() -> None:
     # TestGetFinishedTime: all containers terminated → latest; else Ready=False; else deletion − grace; else creation
-    two = Pod(metadata=ObjectMeta(name="a"), status=PodStatus(container_statuses=(
-        ContainerStatus(name="a", state=terminated(0, 99)), ContainerStatus(name="b", state=terminated(0, 100)))))
+    two = Pod(
+        metadata=ObjectMeta(name="a"),
+        status=PodStatus(container_statuses=(ContainerStatus(name="a", state=terminated(0, 99)), ContainerStatus(name="b", state=terminated(0, 100)))),
+    )
     assert finished_time(two) == 100
     running = ContainerStatus(name="a", state=ContainerState(running=ContainerStateRunning()))
     deleting = Pod(metadata=ObjectMeta(name="d", deletion_timestamp=100, deletion_grace_period_seconds=30), status=PodStatus(container_statuses=(running,)))
     assert finished_time(deleting) == 70
-    not_ready = Pod(metadata=ObjectMeta(name="r", deletion_timestamp=200), status=PodStatus(
-        container_statuses=(running,), conditions=(Condition("Ready", "False", last_transition_time=150),)))
+    not_ready = Pod(
+        metadata=ObjectMeta(name="r", deletion_timestamp=200),
+        status=PodStatus(container_statuses=(running,), conditions=(Condition("Ready", "False", last_transition_time=150),)),
+    )
     assert finished_time(not_ready) == 150
     ready = replace(not_ready, status=replace(not_ready.status, conditions=(Condition("Ready", "True", last_transition_time=150),)))
     assert finished_time(ready) == 200
@@ -479,19 +562,42 @@ POLICY = [
     ("Ignore by exit code", [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}}], _failed_pod(3), ("Ignore", False, False)),
     ("Count rule", [{"action": "Count", "onExitCodes": {"operator": "In", "values": [3]}}], _failed_pod(3), ("Count", True, False)),
     ("NotIn operator and value 0", [{"action": "FailJob", "onExitCodes": {"operator": "NotIn", "values": [0]}}], _failed_pod(2), ("FailJob", True, True)),
-    ("successful containers are skipped by the rules", [{"action": "FailJob", "onExitCodes": {"containerName": "ok", "operator": "NotIn", "values": [1]}}],
-     _failed_pod(3), (None, True, False)),
-    ("init container exit code", [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [7]}}],
-     _failed_pod(1, init_code=7), ("FailJob", True, True)),
-    ("first matching rule wins",
-     [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}}, {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [3]}}],
-     _failed_pod(3), ("Ignore", False, False)),
-    ("ignore rule matches by the pod condition", [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}],
-     _failed_pod(137, conditions=(Condition("DisruptionTarget", "True"),)), ("Ignore", False, False)),
-    ("ignore rule matches by the status=False", [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "False"}]}],
-     _failed_pod(137, conditions=(Condition("DisruptionTarget", "False"),)), ("Ignore", False, False)),
-    ("no match when pattern is False but actual True", [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "False"}]}],
-     _failed_pod(137, conditions=(Condition("DisruptionTarget", "True"),)), (None, True, False)),
+    (
+        "successful containers are skipped by the rules",
+        [{"action": "FailJob", "onExitCodes": {"containerName": "ok", "operator": "NotIn", "values": [1]}}],
+        _failed_pod(3),
+        (None, True, False),
+    ),
+    (
+        "init container exit code",
+        [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [7]}}],
+        _failed_pod(1, init_code=7),
+        ("FailJob", True, True),
+    ),
+    (
+        "first matching rule wins",
+        [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}}, {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [3]}}],
+        _failed_pod(3),
+        ("Ignore", False, False),
+    ),
+    (
+        "ignore rule matches by the pod condition",
+        [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}],
+        _failed_pod(137, conditions=(Condition("DisruptionTarget", "True"),)),
+        ("Ignore", False, False),
+    ),
+    (
+        "ignore rule matches by the status=False",
+        [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "False"}]}],
+        _failed_pod(137, conditions=(Condition("DisruptionTarget", "False"),)),
+        ("Ignore", False, False),
+    ),
+    (
+        "no match when pattern is False but actual True",
+        [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "False"}]}],
+        _failed_pod(137, conditions=(Condition("DisruptionTarget", "True"),)),
+        (None, True, False),
+    ),
     ("unknown operator never matches", [{"action": "FailJob", "onExitCodes": {"operator": "Bogus", "values": [1]}}], _failed_pod(1), (None, True, False)),
 ]
 
@@ -505,17 +611,22 @@ def test_match_pod_failure_policy(name: str, rules: list[dict[str, Any]], pod: P
 def test_fail_job_message() -> None:
     m = match_pod_failure_policy(_pfp({"action": "FailJob", "onExitCodes": {"operator": "In", "values": [5]}}), _failed_pod(5), True)
     assert m.fail_job_message == "Container c for pod default/p failed with exit code 5 matching FailJob rule at index 0"
-    m = match_pod_failure_policy(_pfp({"action": "FailJob", "onPodConditions": [{"type": "DisruptionTarget"}]}),
-                                 _failed_pod(1, conditions=(Condition("DisruptionTarget", "True"),)), True)
+    m = match_pod_failure_policy(
+        _pfp({"action": "FailJob", "onPodConditions": [{"type": "DisruptionTarget"}]}),
+        _failed_pod(1, conditions=(Condition("DisruptionTarget", "True"),)),
+        True,
+    )
     assert m.fail_job_message == "Pod default/p has condition DisruptionTarget matching FailJob rule at index 0"
 
 
 def test_fail_index_only_with_per_index_gate() -> None:
     # "FailIndex with the per-index gate disabled": the rule is passed over
-    policy = PodFailurePolicy((
-        PodFailurePolicyRule("FailIndex", on_exit_codes=PodFailurePolicyOnExitCodesRequirement("In", (3,))),
-        PodFailurePolicyRule("Ignore", on_exit_codes=PodFailurePolicyOnExitCodesRequirement("In", (3,))),
-    ))
+    policy = PodFailurePolicy(
+        (
+            PodFailurePolicyRule("FailIndex", on_exit_codes=PodFailurePolicyOnExitCodesRequirement("In", (3,))),
+            PodFailurePolicyRule("Ignore", on_exit_codes=PodFailurePolicyOnExitCodesRequirement("In", (3,))),
+        )
+    )
     assert match_pod_failure_policy(policy, _failed_pod(3), True).action == "FailIndex"
     assert match_pod_failure_policy(policy, _failed_pod(3), False).action == "Ignore"
     assert PodFailurePolicyOnPodConditionsPattern("X").status == "True"  # API default
@@ -850,7 +961,10 @@ def test_generate_selector_and_labels() -> None:
     uid = job.metadata.uid
     assert dict(job.spec.selector.match_labels) == {"batch.kubernetes.io/controller-uid": uid}
     assert dict(job.spec.template.metadata.labels) == {
-        "batch.kubernetes.io/controller-uid": uid, "controller-uid": uid, "batch.kubernetes.io/job-name": "foobar", "job-name": "foobar",
+        "batch.kubernetes.io/controller-uid": uid,
+        "controller-uid": uid,
+        "batch.kubernetes.io/job-name": "foobar",
+        "job-name": "foobar",
     }
     assert job.spec.pod_replacement_policy == "TerminatingOrFailed"
     manual = job_manifest(name="manual", manualSelector=True, selector={"matchLabels": {"app": "x"}})
@@ -863,8 +977,14 @@ def test_job_created_by_a_controller_works() -> None:
     # a CronJob (or any owner) creates the Job with a controllerRef; the Job runs normally
     from kmodel.objects.meta import OwnerReference
 
-    cron = decode({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cron", "namespace": NS},
-                   "spec": {"schedule": "0 0 1 1 *", "suspend": True, "jobTemplate": {"spec": {"template": job_manifest()["spec"]["template"]}}}})
+    cron = decode(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "cron", "namespace": NS},
+            "spec": {"schedule": "0 0 1 1 *", "suspend": True, "jobTemplate": {"spec": {"template": job_manifest()["spec"]["template"]}}},
+        }
+    )
     m = Model()
     s = booted(m, cron)
     cron = s.get("CronJob", NS, "cron")

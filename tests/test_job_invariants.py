@@ -28,9 +28,16 @@ from tests.jobkit import NEW, NS, OLD, at, booted, create, decode, job_manifest,
 
 load_all()
 FAIL_42 = {"operator": "In", "values": [42]}
-JOB_INVARIANTS = [REGISTRY[n] for n in (
-    "job-active-bound", "job-terminal-exclusive", "job-pods-counted-once", "job-no-pods-during-backoff-or-suspension", "job-terminal-after-tracking",
-)]
+JOB_INVARIANTS = [
+    REGISTRY[n]
+    for n in (
+        "job-active-bound",
+        "job-terminal-exclusive",
+        "job-pods-counted-once",
+        "job-no-pods-during-backoff-or-suspension",
+        "job-terminal-after-tracking",
+    )
+]
 
 
 class Collector:

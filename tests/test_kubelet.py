@@ -249,6 +249,7 @@ def test_termination_moves_the_deletion_timestamp_back_as_in_the_trace() -> None
     for kind, obj in _trace_events():
         if kind == "MODIFIED" and "deletionTimestamp" in obj["metadata"]:
             by_name.setdefault(obj["metadata"]["name"], []).append(obj["metadata"])
+
     def ts(v: str) -> datetime:
         return datetime.fromisoformat(v.replace("Z", "+00:00"))
 

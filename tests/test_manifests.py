@@ -63,8 +63,17 @@ def test_every_recorded_object_decodes_and_round_trips(trace: str) -> None:
 
 
 def test_kind_list_is_unwrapped_and_typed_lists_too() -> None:
-    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [json.loads(json.dumps(load_text(DEPLOYMENT).objects and {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}))]})
+    text = json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [
+                json.loads(
+                    json.dumps(load_text(DEPLOYMENT).objects and {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}})
+                )
+            ],
+        }
+    )
     loaded = load_text(text)
     assert [o.kind for o in loaded.objects] == ["ConfigMap"]
     typed = {"apiVersion": "v1", "kind": "ConfigMapList", "items": [{"metadata": {"name": "b"}, "data": {}}]}

@@ -249,7 +249,8 @@ def test_nodes_excluded_from_disruption_checks_do_not_count() -> None:
     m = model()
     excluded = decode(
         {
-            "apiVersion": "v1", "kind": "Node",
+            "apiVersion": "v1",
+            "kind": "Node",
             "metadata": {"name": "n2", "labels": {"node.kubernetes.io/exclude-disruption": ""}},
             "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}},
         }

@@ -52,8 +52,17 @@ def decode(doc: dict[str, Any]) -> Any:
     return obj
 
 
-def node_doc(name: str, *, cpu: str = "4", memory: str = "8Gi", pods: int = 110, labels: dict[str, str] | None = None,
-             taints: list[dict[str, Any]] | None = None, unschedulable: bool = False, extra: dict[str, str] | None = None) -> dict[str, Any]:
+def node_doc(
+    name: str,
+    *,
+    cpu: str = "4",
+    memory: str = "8Gi",
+    pods: int = 110,
+    labels: dict[str, str] | None = None,
+    taints: list[dict[str, Any]] | None = None,
+    unschedulable: bool = False,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -75,13 +84,24 @@ def pod_spec(cpu: str | None = None, memory: str | None = None, extra: dict[str,
     return {"containers": [container], **spec}
 
 
-def pod(name: str, *, labels: dict[str, str] | None = None, cpu: str | None = None, memory: str | None = None, extra: dict[str, str] | None = None,
-        namespace: str = "default", **spec: Any) -> Any:
-    return decode({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app": name}},
-        "spec": pod_spec(cpu, memory, extra, **spec),
-    })
+def pod(
+    name: str,
+    *,
+    labels: dict[str, str] | None = None,
+    cpu: str | None = None,
+    memory: str | None = None,
+    extra: dict[str, str] | None = None,
+    namespace: str = "default",
+    **spec: Any,
+) -> Any:
+    return decode(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels or {"app": name}},
+            "spec": pod_spec(cpu, memory, extra, **spec),
+        }
+    )
 
 
 def world(nodes: list[Any], pending: list[Any] = (), bound: list[tuple[Any, str]] = ()) -> ClusterState:  # type: ignore[assignment]
@@ -161,10 +181,16 @@ def test_resources_cpu_memory_pods_and_extended() -> None:
 
 
 def test_node_selector_and_required_node_affinity() -> None:
-    req = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-        {"matchExpressions": [{"key": "gen", "operator": "Gt", "values": ["3"]}]},
-        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]},
-    ]}}}
+    req = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "gen", "operator": "Gt", "values": ["3"]}]},
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]},
+                ]
+            }
+        }
+    }
     s = world(
         [node("n1", labels={"disk": "hdd"}), node("n2", labels={"disk": "ssd", "gen": "5"}), node("n3", labels={"gen": "2"})],
         pending=[pod("ssd", nodeSelector={"disk": "ssd"}), pod("modern", affinity=req)],
@@ -183,8 +209,11 @@ def test_taints_and_tolerations() -> None:
             node("n2", taints=[{"key": "evict", "effect": "NoExecute"}]),
             node("n3", taints=[{"key": "meh", "effect": "PreferNoSchedule"}]),
         ],
-        pending=[pod("plain"), pod("gpu", tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]),
-                 pod("all", tolerations=[{"operator": "Exists"}])],
+        pending=[
+            pod("plain"),
+            pod("gpu", tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]),
+            pod("all", tolerations=[{"operator": "Exists"}]),
+        ],
     )
     assert feasible_nodes(s, "plain") == {"n3"}  # PreferNoSchedule never filters
     assert feasible_nodes(s, "gpu") == {"n1", "n3"}
@@ -212,8 +241,11 @@ def test_anti_affinity_by_hostname_and_zone_both_directions() -> None:
 
 
 def test_anti_affinity_counts_terminating_pods_but_not_terminal_ones() -> None:
-    s = world([node("n1"), node("n2")], pending=[pod("web", labels={"app": "web"}, affinity=anti({"app": "web"}))],
-              bound=[(pod("old", labels={"app": "web"}), "n1"), (pod("done", labels={"app": "web"}), "n2")])
+    s = world(
+        [node("n1"), node("n2")],
+        pending=[pod("web", labels={"app": "web"}, affinity=anti({"app": "web"}))],
+        bound=[(pod("old", labels={"app": "web"}), "n1"), (pod("done", labels={"app": "web"}), "n2")],
+    )
     tx = s.edit()
     assert apiserver.apply(tx, apiserver.Delete(s.get("Pod", "default", "old").ref), CFG).ok
     done = s.get("Pod", "default", "done")
@@ -227,11 +259,15 @@ def test_anti_affinity_counts_terminating_pods_but_not_terminal_ones() -> None:
 def test_topology_spread_max_skew() -> None:
     nodes = [node("a1", labels={ZONE: "a"}), node("a2", labels={ZONE: "a"}), node("b1", labels={ZONE: "b"}), node("nozone")]
     bound = [(pod(f"w{i}", labels={"app": "web"}), "a1") for i in range(2)]
-    s = world(nodes, pending=[
-        pod("web", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"})),
-        pod("loose", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}, max_skew=3)),
-        pod("other", labels={"app": "other"}, topologySpreadConstraints=spread({"app": "web"})),
-    ], bound=bound)
+    s = world(
+        nodes,
+        pending=[
+            pod("web", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"})),
+            pod("loose", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}, max_skew=3)),
+            pod("other", labels={"app": "other"}, topologySpreadConstraints=spread({"app": "web"})),
+        ],
+        bound=bound,
+    )
     assert feasible_nodes(s, "web") == {"b1"}  # zone a: 2 + 1 − 0 > 1; nozone lacks the key
     assert feasible_nodes(s, "loose") == {"a1", "a2", "b1"}  # 2 + 1 − 0 ≤ 3
     assert feasible_nodes(s, "other") == {"b1"}  # it does not match its own selector, still a: 2 − 0 > 1
@@ -243,18 +279,25 @@ def test_topology_spread_max_skew() -> None:
 def test_topology_spread_min_domains_makes_the_minimum_zero() -> None:
     nodes = [node("a1", labels={ZONE: "a"}), node("b1", labels={ZONE: "b"})]
     bound = [(pod("w0", labels={"app": "web"}), "a1"), (pod("w1", labels={"app": "web"}), "a1"), (pod("w2", labels={"app": "web"}), "b1")]
-    s = world(nodes, pending=[
-        pod("plain", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}, max_skew=2)),
-        pod("md", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}, max_skew=2, minDomains=3)),
-    ], bound=bound)
+    s = world(
+        nodes,
+        pending=[
+            pod("plain", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}, max_skew=2)),
+            pod("md", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}, max_skew=2, minDomains=3)),
+        ],
+        bound=bound,
+    )
     assert feasible_nodes(s, "plain") == {"a1", "b1"}  # a: 2 + 1 − 1 ≤ 2
     assert feasible_nodes(s, "md") == {"b1"}  # 2 domains < minDomains 3: minimum 0, a: 2 + 1 − 0 > 2
 
 
 def test_spread_ignores_terminating_pods_and_other_namespaces() -> None:
     nodes = [node("a1", labels={ZONE: "a"}), node("b1", labels={ZONE: "b"})]
-    s = world(nodes, pending=[pod("web", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}))],
-              bound=[(pod("x", labels={"app": "web"}, namespace="other"), "a1"), (pod("y", labels={"app": "web"}), "a1")])
+    s = world(
+        nodes,
+        pending=[pod("web", labels={"app": "web"}, topologySpreadConstraints=spread({"app": "web"}))],
+        bound=[(pod("x", labels={"app": "web"}, namespace="other"), "a1"), (pod("y", labels={"app": "web"}), "a1")],
+    )
     assert feasible_nodes(s, "web") == {"b1"}
     tx = s.edit()
     assert apiserver.apply(tx, apiserver.Delete(s.get("Pod", "default", "y").ref), CFG).ok
@@ -263,9 +306,14 @@ def test_spread_ignores_terminating_pods_and_other_namespaces() -> None:
 
 def test_required_pod_affinity_and_the_first_pod_rule() -> None:
     nodes = [node("a1", labels={ZONE: "a"}), node("b1", labels={ZONE: "b"}), node("nozone")]
-    s = world(nodes, pending=[pod("follower", labels={"app": "f"}, affinity=affinity({"app": "cache"}, ZONE)),
-                              pod("first", labels={"app": "solo"}, affinity=affinity({"app": "solo"}, ZONE))],
-              bound=[(pod("cache", labels={"app": "cache"}), "b1")])
+    s = world(
+        nodes,
+        pending=[
+            pod("follower", labels={"app": "f"}, affinity=affinity({"app": "cache"}, ZONE)),
+            pod("first", labels={"app": "solo"}, affinity=affinity({"app": "solo"}, ZONE)),
+        ],
+        bound=[(pod("cache", labels={"app": "cache"}), "b1")],
+    )
     assert feasible_nodes(s, "follower") == {"b1"}
     assert feasible_nodes(s, "first") == {"a1", "b1"}  # no pod matches and it matches itself: anywhere with the key
     assert verdicts(s, "follower")["a1"][2] == [f"node a1: pod affinity on {ZONE}: no matching pod in {ZONE}=a"]
@@ -278,8 +326,14 @@ def test_required_pod_affinity_and_the_first_pod_rule() -> None:
 LABELS = st.sampled_from([{"app": "web"}, {"app": "db"}, {"app": "web", "tier": "x"}])
 SELECTORS = st.sampled_from([{"app": "web"}, {"app": "db"}, {"tier": "x"}])
 KEYS = st.sampled_from([HOST, ZONE])
-TAINTS = st.sampled_from([[], [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}], [{"key": "evict", "effect": "NoExecute"}],
-                          [{"key": "soft", "effect": "PreferNoSchedule"}]])
+TAINTS = st.sampled_from(
+    [
+        [],
+        [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}],
+        [{"key": "evict", "effect": "NoExecute"}],
+        [{"key": "soft", "effect": "PreferNoSchedule"}],
+    ]
+)
 
 
 @st.composite
@@ -292,15 +346,31 @@ def clusters(draw: st.DrawFn) -> dict[str, Any]:
         labels = {ZONE: zone} if zone else {}
         if draw(st.booleans()):
             labels["disk"] = draw(st.sampled_from(["ssd", "hdd"]))
-        nodes.append({"name": f"n{i}", "cpu": draw(st.sampled_from(["1", "2", "4"])), "pods": draw(st.integers(1, 4)), "labels": labels,
-                      "taints": draw(TAINTS), "unschedulable": draw(st.booleans()) and draw(st.booleans())})
+        nodes.append(
+            {
+                "name": f"n{i}",
+                "cpu": draw(st.sampled_from(["1", "2", "4"])),
+                "pods": draw(st.integers(1, 4)),
+                "labels": labels,
+                "taints": draw(TAINTS),
+                "unschedulable": draw(st.booleans()) and draw(st.booleans()),
+            }
+        )
     bound = []
     for j in range(draw(st.integers(0, 5))):
         spec: dict[str, Any] = {}
         if draw(st.booleans()) and draw(st.booleans()):
             spec["affinity"] = anti(draw(SELECTORS), draw(KEYS))
-        bound.append({"name": f"b{j}", "labels": draw(LABELS), "cpu": draw(st.sampled_from([None, "300m", "900m"])),
-                      "tolerations": [{"operator": "Exists"}], **spec, "node": f"n{draw(st.integers(0, n_nodes - 1))}"})
+        bound.append(
+            {
+                "name": f"b{j}",
+                "labels": draw(LABELS),
+                "cpu": draw(st.sampled_from([None, "300m", "900m"])),
+                "tolerations": [{"operator": "Exists"}],
+                **spec,
+                "node": f"n{draw(st.integers(0, n_nodes - 1))}",
+            }
+        )
     spec = {}
     kind = draw(st.sampled_from(["none", "anti", "spread", "affinity", "selector", "tolerate", "mixed"]))
     if kind in ("anti", "mixed"):
@@ -367,20 +437,39 @@ def test_unsat_core_names_one_reason_per_node() -> None:
 
 
 def deployment(name: str, replicas: int, cpu: str = "1", **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(cpu, **spec)}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(cpu, **spec)},
+        },
+    }
 
 
 def statefulset(name: str, replicas: int, cpu: str = "1", **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(cpu, **spec)}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(cpu, **spec)},
+        },
+    }
 
 
 def daemonset(name: str, cpu: str = "100m", **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(cpu, **spec)}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(cpu, **spec)}},
+    }
 
 
 def objects(*docs: dict[str, Any]) -> list[Any]:
@@ -389,9 +478,14 @@ def objects(*docs: dict[str, Any]) -> list[Any]:
 
 def test_desired_pods_from_templates_and_grouping() -> None:
     objs = objects(
-        node_doc("n1"), node_doc("n2", unschedulable=True), node_doc("n3", labels={"role": "edge"}, taints=[{"key": "dedicated", "effect": "NoSchedule"}]),
-        node_doc("n4"), deployment("web", 5, cpu="500m"), statefulset("db", 2, affinity=anti({"app": "db"})),
-        daemonset("agent"), daemonset("edge", nodeSelector={"role": "edge"}),
+        node_doc("n1"),
+        node_doc("n2", unschedulable=True),
+        node_doc("n3", labels={"role": "edge"}, taints=[{"key": "dedicated", "effect": "NoSchedule"}]),
+        node_doc("n4"),
+        deployment("web", 5, cpu="500m"),
+        statefulset("db", 2, affinity=anti({"app": "db"})),
+        daemonset("agent"),
+        daemonset("edge", nodeSelector={"role": "edge"}),
     )
     wl = collect(objs)
     # daemon pods tolerate the cordon (node.kubernetes.io/unschedulable) but not the dedicated taint
@@ -400,8 +494,11 @@ def test_desired_pods_from_templates_and_grouping() -> None:
     groups = {g.name: g.count for g in problem.groups}
     # interchangeable pods share one group; daemon pods are pinned per node
     assert groups == {
-        "Deployment default/web": 5, "StatefulSet default/db": 2,
-        "DaemonSet default/agent on n1": 1, "DaemonSet default/agent on n2": 1, "DaemonSet default/agent on n4": 1,
+        "Deployment default/web": 5,
+        "StatefulSet default/db": 2,
+        "DaemonSet default/agent on n1": 1,
+        "DaemonSet default/agent on n2": 1,
+        "DaemonSet default/agent on n4": 1,
     }
     db = next(g for g in problem.groups if g.name == "StatefulSet default/db")
     assert db.members == ("db-0", "db-1")
@@ -416,8 +513,9 @@ def test_desired_pods_from_templates_and_grouping() -> None:
 
 def test_statefulset_pods_split_when_a_selector_reads_their_identity_label() -> None:
     # a pod-name-specific selector makes every ordinal distinguishable
-    objs = objects(node_doc("n1"), node_doc("n2"), statefulset("db", 2),
-                   deployment("pin", 1, affinity=affinity({"statefulset.kubernetes.io/pod-name": "db-1"})))
+    objs = objects(
+        node_doc("n1"), node_doc("n2"), statefulset("db", 2), deployment("pin", 1, affinity=affinity({"statefulset.kubernetes.io/pod-name": "db-1"}))
+    )
     problem = collect(objs).problem()
     assert sorted(g.name for g in problem.groups) == ["Deployment default/pin", "StatefulSet default/db [variant 1]", "StatefulSet default/db [variant 2]"]
     out = solve(problem)
@@ -472,8 +570,12 @@ def test_group_by_group_search_never_answers_unsat() -> None:
 
 
 def test_infeasible_set_explains_pods_that_can_never_be_placed() -> None:
-    objs = objects(node_doc("n1", cpu="4"), node_doc("n2", cpu="4", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]),
-                   deployment("huge", 1, cpu="8"), deployment("ok", 1))
+    objs = objects(
+        node_doc("n1", cpu="4"),
+        node_doc("n2", cpu="4", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]),
+        deployment("huge", 1, cpu="8"),
+        deployment("ok", 1),
+    )
     r = analyse_workloads(objs, run_model=False)
     assert r.verdict == "infeasible"
     (e,) = r.explanations
@@ -492,8 +594,10 @@ def test_infeasible_set_explains_a_group_that_does_not_fit_alone() -> None:
     assert e.kind == "alone"
     texts = {x.text for x in e.reasons}
     assert "Deployment default/web: 3 pods to place" in texts
-    assert {f"Deployment default/web: anti-affinity on {HOST}: at most one pod in {HOST}=n1",
-            f"Deployment default/web: anti-affinity on {HOST}: at most one pod in {HOST}=n2"} <= texts
+    assert {
+        f"Deployment default/web: anti-affinity on {HOST}: at most one pod in {HOST}=n1",
+        f"Deployment default/web: anti-affinity on {HOST}: at most one pod in {HOST}=n2",
+    } <= texts
 
 
 def test_infeasible_set_explains_a_joint_capacity_conflict() -> None:
@@ -559,8 +663,13 @@ def test_timeouts_and_resource_limits_give_unknown_never_a_verdict() -> None:
 
 def test_unknown_whole_set_is_reported_as_unknown(tmp_path: Path) -> None:
     docs = [node_doc(f"n{i}", cpu=f"{sum(PRIMES) // 4 + 1}m") for i in range(4)]
-    docs += [{**deployment(f"g{i}", 1), "spec": {**deployment(f"g{i}", 1)["spec"], "template": {
-        "metadata": {"labels": {"app": f"g{i}"}}, "spec": pod_spec(f"{c}m")}}} for i, c in enumerate(PRIMES)]
+    docs += [
+        {
+            **deployment(f"g{i}", 1),
+            "spec": {**deployment(f"g{i}", 1)["spec"], "template": {"metadata": {"labels": {"app": f"g{i}"}}, "spec": pod_spec(f"{c}m")}},
+        }
+        for i, c in enumerate(PRIMES)
+    ]
     f = tmp_path / "hard.yaml"
     f.write_text(yaml.safe_dump_all(docs))
     result = runner.invoke(app, ["placement", str(f), "--timeout", "0.05", "--no-model"])
@@ -621,7 +730,11 @@ def test_cli_input_errors_name_file_object_and_field(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["Job"])
 def test_unmodelled_workloads_are_noted(kind: str) -> None:
-    job = {"apiVersion": "batch/v1", "kind": kind, "metadata": {"name": "j", "namespace": "default"},
-           "spec": {"template": {"spec": {**pod_spec("1"), "restartPolicy": "Never"}}}}
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": kind,
+        "metadata": {"name": "j", "namespace": "default"},
+        "spec": {"template": {"spec": {**pod_spec("1"), "restartPolicy": "Never"}}},
+    }
     wl = collect(objects(node_doc("n1"), deployment("web", 1), job))
     assert wl.notes == [f"{kind} default/j: the pods of a {kind} are not included in the placement"]

@@ -33,22 +33,42 @@ def decode(doc: dict[str, Any]) -> Any:
 
 def node(name: str, cpu: str = "2", zone: str | None = None, taints: list[dict[str, Any]] | None = None) -> Any:
     labels = {HOST: name, **({ZONE: zone} if zone else {})}
-    return decode({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": {"taints": taints or []},
-                   "status": {"allocatable": {"cpu": cpu, "memory": "8Gi", "pods": "110"}}})
+    return decode(
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"taints": taints or []},
+            "status": {"allocatable": {"cpu": cpu, "memory": "8Gi", "pods": "110"}},
+        }
+    )
 
 
 def replicaset(name: str, replicas: int, cpu: str = "500m", **spec: Any) -> Any:
     container = {"name": "c", "image": "nginx", "resources": {"requests": {"cpu": cpu}}}
-    return decode({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name, "namespace": "default"},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container], **spec}}},
-    })
+    return decode(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container], **spec}},
+            },
+        }
+    )
 
 
 def bare_pod(name: str, cpu: str) -> Any:
-    return decode({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
-                   "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu}}}]}})
+    return decode(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+            "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu}}}]},
+        }
+    )
 
 
 class Checker:
@@ -88,8 +108,12 @@ def boot(c: Checker, m: Model, nodes: Iterable[Any], *objs: Any, **kw: Any) -> C
 def test_both_hold_on_a_correct_run_with_every_constraint_kind_and_a_stuck_pod() -> None:
     c = Checker()
     m = Model(ModelConfig())
-    nodes = [node("a1", zone="a"), node("a2", zone="a"), node("b1", zone="b"),
-             node("gpu", cpu="8", zone="b", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])]
+    nodes = [
+        node("a1", zone="a"),
+        node("a2", zone="a"),
+        node("b1", zone="b"),
+        node("gpu", cpu="8", zone="b", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]),
+    ]
     anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": HOST, "labelSelector": {"matchLabels": {"app": "web"}}}]}}
     spread = [{"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "cache"}}}]
     s = boot(c, m, nodes, replicaset("web", 4, affinity=anti), replicaset("cache", 4, cpu="300m", topologySpreadConstraints=spread), bare_pod("huge", "16"))
@@ -155,7 +179,8 @@ def test_binds_feasible_catches_a_scheduler_that_ignores_capacity() -> None:
     m.settle(s, on_step=c, max_steps=300)  # the kubelet rejects the extra pod (OutOfcpu) and the RS replaces it: may not settle
     assert c.names() == {"scheduler-binds-feasible"}
     assert c.violations[0].message == (
-        "pod Pod default/" + c.violations[0].objects[0].split("/")[1]
+        "pod Pod default/"
+        + c.violations[0].objects[0].split("/")[1]
         + " was bound to node small, which Z3 finds infeasible: node small: insufficient cpu (request 600m, free 400m)"
     )
 
@@ -211,19 +236,36 @@ def test_a_pod_waiting_for_its_claim_is_not_a_completeness_violation() -> None:
     # Pending pod is one the scheduler must place.
     model = Model()
     state = model.step(empty_state(), AddNode(node("n1")))
-    claim = decode({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "default"},
-                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "storageClassName": ""}})
-    pod = decode({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
-                  "spec": {"containers": [{"name": "c", "image": "x"}], "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}})
+    claim = decode(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": "default"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "storageClassName": ""},
+        }
+    )
+    pod = decode(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "x"}], "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]},
+        }
+    )
     state = model.settle(model.step(state, Apply((claim, pod)))).state
     assert [p.metadata.name for p in pending_pods(state)] == ["p"]
     assert all(filter_failures(state, pending_pods(state)[0], n) for n in state.nodes())
     assert check_state(state, select(["scheduler-completeness"]), quiescent=True) == []
     # the model's own scheduler is replaced by one that never binds: with the claim bound,
     # the pending pod is now a completeness violation
-    volume = decode({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv1"},
-                     "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
-                              "hostPath": {"path": "/data"}}})
+    volume = decode(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": "pv1"},
+            "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "", "hostPath": {"path": "/data"}},
+        }
+    )
     idle = Model().with_actor(_NeverBinds())
     state = idle.settle(idle.step(state, Apply((volume,)))).state
     assert state.get("PersistentVolumeClaim", "default", "data").status.phase == "Bound"

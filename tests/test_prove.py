@@ -61,8 +61,9 @@ def _input(theory: Theory, name: str) -> z3.ArithRef:
 def test_a_false_deployment_property_gives_a_concrete_counterexample() -> None:
     t = deployment_theory()
     r = _input(t, "replicas")
-    wrong = Property("always-unavailable", "replicas > 0 ⇒ MaxUnavailable ≥ 1 (false: maxUnavailable 0 with a surge)",
-                     z3.Implies(r > 0, _term(t, "MaxUnavailable") >= 1))
+    wrong = Property(
+        "always-unavailable", "replicas > 0 ⇒ MaxUnavailable ≥ 1 (false: maxUnavailable 0 with a surge)", z3.Implies(r > 0, _term(t, "MaxUnavailable") >= 1)
+    )
     res = prove_property(t, wrong)
     assert res.status == FALSE and res.counterexample is not None
     cx = res.counterexample
@@ -82,8 +83,9 @@ def test_a_false_statefulset_rounding_property_gives_a_counterexample() -> None:
     (mu_in,) = [i for i in t.inputs if i.name == "maxUnavailable"]
     r = _input(t, "replicas")
     mu = _term(t, "MaxUnavailable")
-    rounds_up = Property("rounds-up", "maxUnavailable = p% ⇒ 100·result ≥ p·replicas",
-                         z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent), 100 * mu >= mu_in.number * r))  # type: ignore[union-attr, arg-type]
+    rounds_up = Property(
+        "rounds-up", "maxUnavailable = p% ⇒ 100·result ≥ p·replicas", z3.Implies(z3.And(z3.Not(mu_in.unset), mu_in.percent), 100 * mu >= mu_in.number * r)
+    )  # type: ignore[union-attr, arg-type]
     res = prove_property(t, rounds_up)
     assert res.status == FALSE and res.counterexample is not None
     cx = res.counterexample
@@ -118,7 +120,12 @@ def test_the_encoding_is_a_function_matching_python_on_upstream_tables(make: obj
 def test_known_values_from_the_spec() -> None:
     d, s, ds = deployment_theory(), statefulset_theory(), daemonset_theory()
     assert encoding_outputs(d, {"replicas": 10, "maxSurge": "25%", "maxUnavailable": "25%"}) == {
-        "resolvedSurge": 3, "resolvedUnavailable": 2, "MaxSurge": 3, "MaxUnavailable": 2, "MinAvailable": 8}
+        "resolvedSurge": 3,
+        "resolvedUnavailable": 2,
+        "MaxSurge": 3,
+        "MaxUnavailable": 2,
+        "MinAvailable": 8,
+    }
     assert encoding_outputs(d, {"replicas": 5, "maxSurge": "0%", "maxUnavailable": "10%"})["MaxUnavailable"] == 1  # type: ignore[index]
     assert encoding_outputs(s, {"replicas": 25, "maxUnavailable": "10%"}) == {"MaxUnavailable": 2}
     assert encoding_outputs(s, {"replicas": 0, "maxUnavailable": "0%"}) == {"MaxUnavailable": 1}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 pytest_plugins = ["pytester"]
 
-USER_TEST = '''
+USER_TEST = """
 from tests_support import SCENARIO
 
 def test_reference_passes(kmodel):
@@ -18,7 +18,7 @@ def test_broken_is_caught(kmodel):
     out = kmodel.explore(SCENARIO, impl={"taint-eviction": "tests.test_explore:EagerTaintEviction"}, examples=60, steps=25, seed=3)
     assert not out.passed
     assert "taint-eviction-timing" in out.summary
-'''
+"""
 
 
 def test_fixture_in_a_users_suite(pytester, tmp_path: Path) -> None:

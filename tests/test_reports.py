@@ -14,8 +14,11 @@ from tests.test_explore import SMALL, EagerTaintEviction
 
 
 def test_html_report_is_self_contained_and_complete(tmp_path: Path) -> None:
-    out = explore(ExploreOptions(scenario=parse_scenario(SMALL, "small.yaml"), out_dir=tmp_path, examples=60, steps=25, seed=3,
-                                 actor_overrides=[EagerTaintEviction()], coverage=True))
+    out = explore(
+        ExploreOptions(
+            scenario=parse_scenario(SMALL, "small.yaml"), out_dir=tmp_path, examples=60, steps=25, seed=3, actor_overrides=[EagerTaintEviction()], coverage=True
+        )
+    )
     html = (out.directory / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:)?//""", html), "no external assets"

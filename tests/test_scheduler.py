@@ -29,8 +29,17 @@ def decode(doc: dict[str, Any]) -> Any:
     return obj
 
 
-def node(name: str, *, cpu: str = "4", memory: str = "8Gi", pods: int = 110, labels: dict[str, str] | None = None, taints: list[dict[str, Any]] | None = None,
-         unschedulable: bool = False, extra: dict[str, str] | None = None) -> Any:
+def node(
+    name: str,
+    *,
+    cpu: str = "4",
+    memory: str = "8Gi",
+    pods: int = 110,
+    labels: dict[str, str] | None = None,
+    taints: list[dict[str, Any]] | None = None,
+    unschedulable: bool = False,
+    extra: dict[str, str] | None = None,
+) -> Any:
     return decode(
         {
             "apiVersion": "v1",
@@ -145,13 +154,17 @@ def test_terminal_pods_leave_the_scheduler_cache_but_terminating_ones_count() ->
 def test_extended_resource_and_init_container_requests() -> None:
     gpu_pod = decode(
         {
-            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gpu", "namespace": "default"},
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "gpu", "namespace": "default"},
             "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"example.com/gpu": "1"}}}]},
         }
     )
     init_pod = decode(
         {
-            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "init", "namespace": "default"},
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "init", "namespace": "default"},
             "spec": {
                 "initContainers": [{"name": "i", "image": "x", "resources": {"requests": {"cpu": "2"}}}],
                 "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "500m"}}}],
@@ -323,8 +336,11 @@ ZONED = [node("a1", labels={"zone": "a"}), node("a2", labels={"zone": "a"}), nod
 
 def test_topology_spread_max_skew() -> None:
     web = {"app": "web"}
-    s = world(ZONED, bound=[(pod("w1", labels=web), "a1"), (pod("w2", labels=web), "a2"), (pod("w3", labels=web), "b1")],
-              pending=[pod("new", labels=web, topologySpreadConstraints=spread(1)), pod("loose", labels=web, topologySpreadConstraints=spread(2))])
+    s = world(
+        ZONED,
+        bound=[(pod("w1", labels=web), "a1"), (pod("w2", labels=web), "a2"), (pod("w3", labels=web), "b1")],
+        pending=[pod("new", labels=web, topologySpreadConstraints=spread(1)), pod("loose", labels=web, topologySpreadConstraints=spread(2))],
+    )
     # zone a: 2, zone b: 1, min 1 → a: 2+1-1 = 2 > 1; b: 1+1-1 = 1
     assert failures(s, "new", "a1") == ["PodTopologySpread"]
     assert failures(s, "new", "b1") == []

@@ -71,10 +71,8 @@ def test_fingerprint_is_stable_across_processes() -> None:
     import subprocess
     import sys
 
-    code = (
-        "from tests.test_state import pod; from kmodel.state import state_of; "
-        "print(state_of([pod('p1', 'n1', ('o1',))]).fingerprint)"
-    )
+    code = "from tests.test_state import pod; from kmodel.state import state_of; print(state_of([pod('p1', 'n1', ('o1',))]).fingerprint)"
+
     def run(seed: int) -> str:
         env = {"PYTHONHASHSEED": str(seed), "PATH": ""}
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout

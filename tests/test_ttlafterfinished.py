@@ -82,8 +82,14 @@ def new_job(name: str = "work", ttl: int | None = 100) -> Any:
 
 def pod_of(job: Job, name: str) -> Any:
     ref = {"apiVersion": "batch/v1", "kind": "Job", "name": job.metadata.name, "uid": job.metadata.uid, "controller": True, "blockOwnerDeletion": True}
-    return obj({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS, "ownerReferences": [ref]},
-                "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    return obj(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": NS, "ownerReferences": [ref]},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+    )
 
 
 def finish(m: Model, s: ClusterState, name: str = "work", kind: str = "Complete") -> ClusterState:

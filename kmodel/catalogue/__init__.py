@@ -139,8 +139,7 @@ BUGS: list[Bug] = [
         actor="daemonset",
         impl="kmodel.catalogue.daemonset:NoDaemonTolerations",
         summary="creates daemon pods without the automatic not-ready/unreachable NoExecute tolerations, so they are evicted from a NotReady node",
-        citation="kubernetes/kubernetes#41738 (DaemonSets need infinite tolerations for unreachable/not-ready); "
-        "fixed by kubernetes/kubernetes#41896",
+        citation="kubernetes/kubernetes#41738 (DaemonSets need infinite tolerations for unreachable/not-ready); fixed by kubernetes/kubernetes#41896",
         invariant="daemonset-not-taint-evicted",
         engine="hypothesis",
         scenario="ds-node-failure.yaml",
@@ -314,8 +313,7 @@ KNOWN_MISSES: list[Bug] = [
         invariant="(none: a node-lifecycle tainting invariant)",
         engine="exhaustive",
         scenario="nodes-all-fail.yaml",
-        missed="no invariant covers the node lifecycle controller; taint-eviction-timing and daemonset-not-taint-evicted take the "
-        "taints as given",
+        missed="no invariant covers the node lifecycle controller; taint-eviction-timing and daemonset-not-taint-evicted take the taints as given",
         witness="kmodel.catalogue.nodelifecycle:tainted_in_full_disruption",
     ),
 ]

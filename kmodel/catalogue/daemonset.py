@@ -53,9 +53,7 @@ class SurgesOntoIneligibleNodes(DaemonSetController):
     set should not run.
     """
 
-    def _surge(
-        self, view: SyncView, by_node: dict[str, list[Pod]], max_surge: int, desired: int, config: ModelConfig
-    ) -> tuple[list[apiserver.Request], bool]:
+    def _surge(self, view: SyncView, by_node: dict[str, list[Pod]], max_surge: int, desired: int, config: ModelConfig) -> tuple[list[apiserver.Request], bool]:
         return super()._surge(view, by_node, max_surge, desired, replace(config, kubernetes_version="1.28"))
 
 
@@ -73,7 +71,5 @@ class UncountedUnavailableReplacements(DaemonSetController):
     more than maxUnavailable nodes lack an available daemon pod.
     """
 
-    def _replace_within_unavailable(
-        self, view: SyncView, by_node: dict[str, list[Pod]], max_unavailable: int, config: ModelConfig
-    ) -> list[apiserver.Request]:
+    def _replace_within_unavailable(self, view: SyncView, by_node: dict[str, list[Pod]], max_unavailable: int, config: ModelConfig) -> list[apiserver.Request]:
         return super()._replace_within_unavailable(view, by_node, max_unavailable, replace(config, kubernetes_version="1.30"))

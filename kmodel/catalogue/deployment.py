@@ -34,9 +34,7 @@ class RoundsMaxUnavailableUp(DeploymentController):
     ReplicaSet down below replicas − maxUnavailable (resolved correctly) in one sync.
     """
 
-    def reconcile_old_replica_sets(
-        self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet
-    ) -> bool:
+    def reconcile_old_replica_sets(self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet) -> bool:
         """rolling.go reconcileOldReplicaSets with the rounded-up fence post."""
         if du.replica_count(old_rss) == 0:
             return False

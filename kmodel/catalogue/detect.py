@@ -34,6 +34,7 @@ from kmodel.runner import run_scenario
 # explore.ExploreOptions.chunk: examples per Hypothesis run, each with its own seed
 CHUNK = 25
 
+
 @dataclass
 class Detection:
     """What one engine found for one implementation (the bug or the reference)."""
@@ -154,8 +155,17 @@ def hypothesis_detection(
     names, message = _summary(violations)
     found_in = (first[0] if first else counter[0]) if violations else counter[0]
     return Detection(
-        bug.id, "hypothesis", impl, bool(violations), names, message, seconds,
-        examples=found_in, transitions=stats.transitions, states=len(stats.states), notes=notes,
+        bug.id,
+        "hypothesis",
+        impl,
+        bool(violations),
+        names,
+        message,
+        seconds,
+        examples=found_in,
+        transitions=stats.transitions,
+        states=len(stats.states),
+        notes=notes,
     )
 
 
@@ -199,7 +209,13 @@ def exhaustive_detection(bug: Bug, *, reference: bool = False, max_states: int |
     if result is None:
         notes.append("found while setting up")
     return Detection(
-        bug.id, "exhaustive", impl, caught, tuple(sorted(set(violated))), message, seconds,
+        bug.id,
+        "exhaustive",
+        impl,
+        caught,
+        tuple(sorted(set(violated))),
+        message,
+        seconds,
         states=result.distinct_states if result is not None else 0,
         transitions=result.transitions if result is not None else 0,
         complete=result.complete if result is not None else None,
@@ -266,9 +282,15 @@ def witness_search(bug: Bug, *, reference: bool = False, max_states: int | None 
     ex = scenario.explore
     start = setup.state
     scope = Scope(
-        script=ex.script, faults=ex.faults, max_faults=ex.max_faults, max_exits=ex.max_exits, exit_codes=ex.exit_codes,
-        add_nodes=ex.add_nodes, horizon=None if ex.horizon is None else start.clock + ex.horizon,
+        script=ex.script,
+        faults=ex.faults,
+        max_faults=ex.max_faults,
+        max_exits=ex.max_exits,
+        exit_codes=ex.exit_codes,
+        add_nodes=ex.add_nodes,
+        horizon=None if ex.horizon is None else start.clock + ex.horizon,
     )
+
     def found(state: Any) -> list[Violation]:
         return [Violation("witness", f"{bug.witness} holds")] if predicate(state) else []
 

@@ -112,6 +112,7 @@ class RemovesOrphanFinalizerFirst(GarbageCollector):
     def orphan(self, state: ClusterState, owner: Any) -> list[apiserver.Request]:
         """Only the finalizer removal; the dependents are left for later (and are then garbage)."""
         return [
-            r for r in super().orphan(state, owner)
+            r
+            for r in super().orphan(state, owner)
             if isinstance(r, apiserver.Update) and r.obj.ref == owner.ref and FINALIZER_ORPHAN not in r.obj.metadata.finalizers
         ]

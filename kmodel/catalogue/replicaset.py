@@ -28,9 +28,9 @@ class CountsForeignPods(ReplicaSetController):
     def manage_replicas(self, state: ClusterState, rs: Any, pods: list[Pod]) -> list[apiserver.Request]:
         """Create for the shortfall counted over all matching pods; delete only own pods."""
         foreign = [
-            p for p in state.pods(rs.metadata.namespace)
-            if p.active and rs.label_selector.matches(p.metadata.labels)
-            and (ref := p.metadata.controller_ref()) is not None and ref.uid != rs.metadata.uid
+            p
+            for p in state.pods(rs.metadata.namespace)
+            if p.active and rs.label_selector.matches(p.metadata.labels) and (ref := p.metadata.controller_ref()) is not None and ref.uid != rs.metadata.uid
         ]
         if len(pods) + len(foreign) < rs.spec.replicas:
             return super().manage_replicas(state, rs, pods + foreign)
@@ -55,9 +55,7 @@ class CountsTerminatingPods(ReplicaSetController):
 
     def manage_replicas(self, state: ClusterState, rs: Any, pods: list[Pod]) -> list[apiserver.Request]:
         """Manage over the active pods plus the owned pods that are terminating."""
-        terminating = [
-            p for p in state.controlled_by(rs.metadata.uid, "Pod") if p.metadata.deletion_timestamp is not None and not p.terminal
-        ]
+        terminating = [p for p in state.controlled_by(rs.metadata.uid, "Pod") if p.metadata.deletion_timestamp is not None and not p.terminal]
         diff = len(pods) + len(terminating) - rs.spec.replicas
         if diff < 0:
             return super().manage_replicas(state, rs, pods + terminating)

@@ -137,6 +137,7 @@ def compare_for_deletion(a: tuple[Pod, int], b: tuple[Pod, int], now: int | None
     ready longer (log2 buckets of age, ties by uid); more restarts < fewer; newer < older
     (log2 buckets, ties by uid). With `now` None the plain (non-logarithmic) order is used.
     """
+
     def less(x: tuple[Pod, int], y: tuple[Pod, int]) -> bool:
         (p1, r1), (p2, r2) = x, y
         n1, n2 = p1.spec.node_name, p2.spec.node_name

@@ -145,6 +145,7 @@ def daemon_tolerations(spec: PodSpec) -> tuple[Toleration, ...]:
 
 def _add_or_update_toleration(tolerations: list[Toleration], t: Toleration) -> list[Toleration]:
     """AddOrUpdateTolerationInPodSpec: replace every matching toleration by `t`, else append it."""
+
     def matches(x: Toleration) -> bool:
         return x.key == t.key and x.effect == t.effect and x.operator == t.operator and x.value == t.value
 
@@ -627,9 +628,7 @@ class DaemonSetController(KindReconciler):
     def _available(self, view: SyncView, pod: Pod) -> bool:
         return is_pod_available(pod, view.ds.spec.min_ready_seconds, view.now)
 
-    def _replace_within_unavailable(
-        self, view: SyncView, by_node: dict[str, list[Pod]], max_unavailable: int, config: ModelConfig
-    ) -> list[apiserver.Request]:
+    def _replace_within_unavailable(self, view: SyncView, by_node: dict[str, list[Pod]], max_unavailable: int, config: ModelConfig) -> list[apiserver.Request]:
         """maxSurge = 0: delete unavailable old pods, and available old ones while fewer
         than maxUnavailable nodes are unavailable; manage creates the new pods later."""
         num_unavailable = 0
@@ -654,9 +653,7 @@ class DaemonSetController(KindReconciler):
         remaining = min(max(max_unavailable - num_unavailable, 0), len(candidates))
         return sync_nodes(view, allowed + candidates[:remaining], [])
 
-    def _surge(
-        self, view: SyncView, by_node: dict[str, list[Pod]], max_surge: int, desired: int, config: ModelConfig
-    ) -> tuple[list[apiserver.Request], bool]:
+    def _surge(self, view: SyncView, by_node: dict[str, list[Pod]], max_surge: int, desired: int, config: ModelConfig) -> tuple[list[apiserver.Request], bool]:
         """maxSurge > 0: create new pods beside old ones (at once where the old pod is
         unavailable, else up to maxSurge at a time) and delete an old pod once the new
         one is available."""

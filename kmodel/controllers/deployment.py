@@ -228,9 +228,7 @@ class DeploymentController(KindReconciler):
         new_rs = self.get_new_replica_set(ctx, rs_list, all_old, create=create)
         return new_rs, all_old
 
-    def get_new_replica_set(
-        self, ctx: SyncContext, rs_list: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], *, create: bool
-    ) -> ReplicaSet | None:
+    def get_new_replica_set(self, ctx: SyncContext, rs_list: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], *, create: bool) -> ReplicaSet | None:
         """sync.go getNewReplicaSet: sync the existing new set's annotations, revision and
         minReadySeconds, or create it (spec §6.5)."""
         d = ctx.d
@@ -398,9 +396,7 @@ class DeploymentController(KindReconciler):
         scaled, _ = self.scale_replica_set_and_record_event(ctx, new_rs, target)
         return scaled
 
-    def reconcile_old_replica_sets(
-        self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet
-    ) -> bool:
+    def reconcile_old_replica_sets(self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet], new_rs: ReplicaSet) -> bool:
         """rolling.go reconcileOldReplicaSets: within the max-scaled-down budget, first remove
         unavailable old replicas, then available ones down to minAvailable. Upstream swallows
         errors here (returns "not scaled"), so the sync goes on to the status."""
@@ -428,9 +424,7 @@ class DeploymentController(KindReconciler):
             raise SyncAborted(f"when cleaning up unhealthy replicas, got invalid request to scale down {plan.fails_at.ref}")
         return [stored[rs.metadata.uid] for rs in du.by_creation(old_rss)], total
 
-    def scale_down_old_replica_sets_for_rolling_update(
-        self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet]
-    ) -> int:
+    def scale_down_old_replica_sets_for_rolling_update(self, ctx: SyncContext, all_rss: Sequence[ReplicaSet], old_rss: Sequence[ReplicaSet]) -> int:
         """rolling.go scaleDownOldReplicaSetsForRollingUpdate: remove available old replicas beyond minAvailable."""
         total = 0
         for rs, new_size in du.scale_down_old_plan(ctx.d, all_rss, old_rss):
@@ -580,9 +574,7 @@ class DeploymentController(KindReconciler):
         ctx.d = replace(d, status=status)
         self.write_status(ctx)
 
-    def progressing_conditions(
-        self, ctx: SyncContext, status: DeploymentStatus, current: Condition | None, new_rs: ReplicaSet | None
-    ) -> tuple[Condition, ...]:
+    def progressing_conditions(self, ctx: SyncContext, status: DeploymentStatus, current: Condition | None, new_rs: ReplicaSet | None) -> tuple[Condition, ...]:
         """The Progressing condition of syncRolloutStatus: NewReplicaSetAvailable when complete;
         ReplicaSetUpdated with a fresh lastUpdateTime on progress; ProgressDeadlineExceeded on timeout."""
         d = ctx.d

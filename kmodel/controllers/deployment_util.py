@@ -731,12 +731,7 @@ def calculate_status(all_rss: Sequence[ReplicaSet | None], new_rs: ReplicaSet | 
 def deployment_complete(d: Deployment, status: DeploymentStatus) -> bool:
     """deployment_util.go DeploymentComplete: all replicas updated and available, no old pods, generation observed."""
     n = d.spec.replicas
-    return (
-        status.updated_replicas == n
-        and status.replicas == n
-        and status.available_replicas == n
-        and status.observed_generation >= d.metadata.generation
-    )
+    return status.updated_replicas == n and status.replicas == n and status.available_replicas == n and status.observed_generation >= d.metadata.generation
 
 
 def deployment_progressing(d: Deployment, new_status: DeploymentStatus) -> bool:

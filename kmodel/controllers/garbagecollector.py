@@ -96,9 +96,7 @@ def gc_dependents(state: ClusterState, uid: str) -> list[Any]:
 def blocking_dependents(state: ClusterState, owner: Any) -> list[Any]:
     """Dependents referencing `owner` with blockOwnerDeletion=true (graph.go blockingDependents)."""
     uid = owner.metadata.uid
-    return [
-        d for d in gc_dependents(state, uid) if any(r.uid == uid and r.block_owner_deletion for r in d.metadata.owner_references)
-    ]
+    return [d for d in gc_dependents(state, uid) if any(r.uid == uid and r.block_owner_deletion for r in d.metadata.owner_references)]
 
 
 def classify_reference(state: ClusterState, dependent: Any, ref: OwnerReference) -> str | None:

@@ -193,6 +193,7 @@ def _active_pods_less(a: Pod, b: Pod) -> bool:
 
 def active_pods_order(pods: Sequence[Pod]) -> list[Pod]:
     """sort.Sort(controller.ActivePods(pods)): deletion candidates first (ties keep their order)."""
+
     def cmp(a: Pod, b: Pod) -> int:
         return -1 if _active_pods_less(a, b) else (1 if _active_pods_less(b, a) else 0)
 

@@ -192,7 +192,10 @@ class NodeLifecycleController:
                 if old is not None and old.status == "Unknown":
                     continue  # tryUpdateNodeHealth leaves a condition that is already Unknown
                 new = Condition(
-                    ctype, "Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.",
+                    ctype,
+                    "Unknown",
+                    reason="NodeStatusUnknown",
+                    message="Kubelet stopped posting node status.",
                     last_heartbeat_time=old.last_heartbeat_time if old else None,
                     last_transition_time=now,
                 )

@@ -42,9 +42,7 @@ class CleanupError(ValueError):
 
 def needs_cleanup(job: Job) -> bool:
     """needsCleanup: ttlSecondsAfterFinished is set and the Job is finished (IsJobFinished)."""
-    return job.spec.ttl_seconds_after_finished is not None and any(
-        c.type in ("Complete", "Failed") and c.status == "True" for c in job.status.conditions
-    )
+    return job.spec.ttl_seconds_after_finished is not None and any(c.type in ("Complete", "Failed") and c.status == "True" for c in job.status.conditions)
 
 
 def finish_time(job: Job) -> int:

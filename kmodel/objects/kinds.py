@@ -76,9 +76,7 @@ def _register_builtin() -> None:
     register_kind(KindInfo("Pod", ("v1",), Pod, graceful_delete=True))
     register_kind(KindInfo("Node", ("v1",), Node, namespaced=False, reset_status_on_create=False))
     register_kind(KindInfo("ReplicaSet", ("apps/v1",), ReplicaSet, tracks_generation=True))
-    register_kind(
-        KindInfo("ReplicationController", ("v1",), ReplicationController, tracks_generation=True, default_propagation="Orphan")
-    )
+    register_kind(KindInfo("ReplicationController", ("v1",), ReplicationController, tracks_generation=True, default_propagation="Orphan"))
     register_kind(KindInfo("Deployment", ("apps/v1",), Deployment, tracks_generation=True))
     from kmodel.objects.apps import ControllerRevision, DaemonSet, StatefulSet
     from kmodel.objects.batch import CronJob, Job

@@ -20,10 +20,26 @@ DEFAULT_SCHEDULER = "default-scheduler"
 
 _CONTAINER_INERT = frozenset(
     {
-        "command", "args", "workingDir", "ports", "env", "envFrom", "volumeMounts", "volumeDevices",
-        "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
-        "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce",
-        "tty", "resizePolicy",
+        "command",
+        "args",
+        "workingDir",
+        "ports",
+        "env",
+        "envFrom",
+        "volumeMounts",
+        "volumeDevices",
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+        "lifecycle",
+        "terminationMessagePath",
+        "terminationMessagePolicy",
+        "imagePullPolicy",
+        "securityContext",
+        "stdin",
+        "stdinOnce",
+        "tty",
+        "resizePolicy",
     }
 )
 
@@ -71,8 +87,18 @@ class Volume:
 
     INERT: ClassVar[frozenset[str]] = frozenset(
         {
-            "emptyDir", "configMap", "secret", "hostPath", "projected", "downwardAPI", "csi",
-            "ephemeral", "nfs", "awsElasticBlockStore", "gcePersistentDisk", "azureDisk",
+            "emptyDir",
+            "configMap",
+            "secret",
+            "hostPath",
+            "projected",
+            "downwardAPI",
+            "csi",
+            "ephemeral",
+            "nfs",
+            "awsElasticBlockStore",
+            "gcePersistentDisk",
+            "azureDisk",
         }
     )
 
@@ -103,11 +129,28 @@ class PodSpec:
 
     INERT: ClassVar[frozenset[str]] = frozenset(
         {
-            "dnsPolicy", "dnsConfig", "serviceAccount", "serviceAccountName", "securityContext",
-            "imagePullSecrets", "enableServiceLinks", "preemptionPolicy", "priorityClassName",
-            "automountServiceAccountToken", "hostPID", "hostIPC", "shareProcessNamespace",
-            "runtimeClassName", "readinessGates", "ephemeralContainers", "hostAliases",
-            "setHostnameAsFQDN", "os", "overhead", "schedulingGates", "resourceClaims",
+            "dnsPolicy",
+            "dnsConfig",
+            "serviceAccount",
+            "serviceAccountName",
+            "securityContext",
+            "imagePullSecrets",
+            "enableServiceLinks",
+            "preemptionPolicy",
+            "priorityClassName",
+            "automountServiceAccountToken",
+            "hostPID",
+            "hostIPC",
+            "shareProcessNamespace",
+            "runtimeClassName",
+            "readinessGates",
+            "ephemeralContainers",
+            "hostAliases",
+            "setHostnameAsFQDN",
+            "os",
+            "overhead",
+            "schedulingGates",
+            "resourceClaims",
         }
     )
 

@@ -224,9 +224,7 @@ def tolerates_taint(tolerations: Iterable[Toleration], taint: Taint) -> bool:
     return any(t.tolerates(taint) for t in tolerations)
 
 
-def untolerated_taints(
-    taints: Iterable[Taint], tolerations: tuple[Toleration, ...], effects: frozenset[str]
-) -> list[Taint]:
+def untolerated_taints(taints: Iterable[Taint], tolerations: tuple[Toleration, ...], effects: frozenset[str]) -> list[Taint]:
     """The taints with one of `effects` that no toleration tolerates."""
     return [t for t in taints if t.effect in effects and not tolerates_taint(tolerations, t)]
 

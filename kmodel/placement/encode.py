@@ -287,8 +287,10 @@ class Encoder:
                             continue
                         theirs = self.sum_on(h, nodes)
                         if theirs is not None:
-                            self.add(z3.Or(mine == 0, theirs == 0), Reason(
-                                "InterPodAffinity(anti-affinity)", f"{grp.name} and {other.name}: anti-affinity on {key}={value}"))
+                            self.add(
+                                z3.Or(mine == 0, theirs == 0),
+                                Reason("InterPodAffinity(anti-affinity)", f"{grp.name} and {other.name}: anti-affinity on {key}={value}"),
+                            )
 
     def _spread(self) -> None:
         """PodTopologySpread, DoNotSchedule constraints."""
@@ -298,10 +300,7 @@ class Encoder:
             if grp.count <= 0 or not constraints:
                 continue
             keys = {c.topology_key for c in constraints}
-            eligible = [
-                n for n, node in enumerate(problem.nodes)
-                if keys <= self.facts.labels[n].keys() and node_affinity_matches(grp.pod.spec, node)
-            ]
+            eligible = [n for n, node in enumerate(problem.nodes) if keys <= self.facts.labels[n].keys() and node_affinity_matches(grp.pod.spec, node)]
             for ci, c in enumerate(constraints):
                 if c.label_selector is None or c.label_selector.empty:
                     continue  # counts are all 0: skew = self ≤ maxSkew (maxSkew < 1 is static)
@@ -352,8 +351,10 @@ class Encoder:
             # a node outside the eligible set adds nothing to its domain's count, but the pod's own +1 applies
             here = count.get(value, z3.IntVal(0)) + (own if n not in eligible_set else 0)
             if self.single:
-                text = (f"node {problem.nodes[n].name}: topology spread on {key} (maxSkew {c.max_skew}) exceeded: "
-                        f"{key}={value} holds {existing.get(value, 0)} matching pod(s) + {own}, the least loaded domain {least}")
+                text = (
+                    f"node {problem.nodes[n].name}: topology spread on {key} (maxSkew {c.max_skew}) exceeded: "
+                    f"{key}={value} holds {existing.get(value, 0)} matching pod(s) + {own}, the least loaded domain {least}"
+                )
             else:
                 text = f"{grp.name}: topology spread on {key}={value} (maxSkew {c.max_skew})"
             self.add(z3.Implies(xv >= 1, here - low <= c.max_skew), Reason("PodTopologySpread", text))
@@ -389,8 +390,10 @@ class Encoder:
                         if value not in seeds:
                             seeds[value] = z3.Bool(f"seed_{g}_{ti}_{len(seeds)}")
                         support.append(seeds[value])
-                    self.add(z3.Implies(xv >= 1, z3.Or(*support) if support else z3.BoolVal(False)), Reason(
-                        "InterPodAffinity(affinity)", f"node {problem.nodes[n].name}: pod affinity on {key}: no matching pod in {key}={value}"))
+                    self.add(
+                        z3.Implies(xv >= 1, z3.Or(*support) if support else z3.BoolVal(False)),
+                        Reason("InterPodAffinity(affinity)", f"node {problem.nodes[n].name}: pod affinity on {key}: no matching pod in {key}={value}"),
+                    )
                 if len(seeds) > 1:
                     self.solver.add(z3.AtMost(*seeds.values(), 1))
 
@@ -549,8 +552,15 @@ def solve(
     if candidate is not None:
         ok = enc.satisfied_by(candidate, limits, deadline)
         if ok:
-            return Outcome(SAT, candidate, build_seconds=built, solve_seconds=time.perf_counter() - t0 - built,
-                           variables=len(enc.x), constraints=enc.constraints, strategy="staged")
+            return Outcome(
+                SAT,
+                candidate,
+                build_seconds=built,
+                solve_seconds=time.perf_counter() - t0 - built,
+                variables=len(enc.x),
+                constraints=enc.constraints,
+                strategy="staged",
+            )
     out = enc.solve(replace(limits, timeout_ms=max(1, int((deadline - time.perf_counter()) * 1000))))
     out.build_seconds = built
     out.solve_seconds = time.perf_counter() - t0 - built

@@ -230,10 +230,15 @@ def _placed_anti_affinity(facts: Facts, gi: int, g: PodGroup) -> None:
                 v = facts.domain_of(ni, key)
                 if v is not None and v in holders:
                     other = holders[v].pod
-                    _block(facts, gi, ni, Reason(
-                        "InterPodAffinity(anti-affinity)",
-                        f"node {facts.nodes[ni].name}: anti-affinity with pod {other.metadata.namespace}/{other.metadata.name} on {key}={v}",
-                    ))
+                    _block(
+                        facts,
+                        gi,
+                        ni,
+                        Reason(
+                            "InterPodAffinity(anti-affinity)",
+                            f"node {facts.nodes[ni].name}: anti-affinity with pod {other.metadata.namespace}/{other.metadata.name} on {key}={v}",
+                        ),
+                    )
     for pp in problem.placed:
         pi = index.get(pp.node)
         if pi is None:

@@ -84,11 +84,7 @@ def snapshot_pods(state: ClusterState, exclude_uids: Iterable[str] = ()) -> tupl
     (scheduler.go newPodInformer drops Succeeded/Failed pods; terminating pods stay)."""
     skip = set(exclude_uids)
     names = {n.name for n in state.nodes()}
-    return tuple(
-        PlacedPod(p, p.spec.node_name)
-        for p in state.pods()
-        if p.spec.node_name in names and not p.terminal and p.metadata.uid not in skip
-    )
+    return tuple(PlacedPod(p, p.spec.node_name) for p in state.pods() if p.spec.node_name in names and not p.terminal and p.metadata.uid not in skip)
 
 
 def single_pod_problem(state: ClusterState, pod: Pod) -> Problem:
