@@ -15,7 +15,6 @@ from typing import Any
 
 from invariants.registry import Kind, Violation, invariant
 from kmodel.actions import Schedule
-from kmodel.fingerprint import object_hash
 from kmodel.objects.pod import pod_requests
 from kmodel.placement.encode import SAT, UNKNOWN, Outcome, SolverLimits
 from kmodel.placement.problem import placement_signature, snapshot_pods
@@ -65,6 +64,12 @@ def _node_load(state: ClusterState) -> dict[str, list[tuple[object, ...]]]:
     return load
 
 
+def _node_view(node: Any) -> tuple[object, ...]:
+    """What the filters read of a node (name, labels, cordon, taints, allocatable and
+    capacity) — not its conditions or heartbeats, which change without changing placement."""
+    return (node.name, node.metadata.labels, node.spec.unschedulable, node.spec.taints, node.status.allocatable, node.status.capacity)
+
+
 def _local_key(state: ClusterState, pod: Any, nodes: Iterable[Any]) -> tuple[object, ...] | None:
     """A cache key holding all the answer depends on when the question is node-local: the
     pod has no claims and no pod (anti-)affinity or spread terms, and no placed pod has
@@ -76,8 +81,9 @@ def _local_key(state: ClusterState, pod: Any, nodes: Iterable[Any]) -> tuple[obj
     if any(_has_pod_terms(pp.pod) for pp in snapshot_pods(state)):
         return None
     load = _node_load(state)
-    per_node = tuple((object_hash(n), tuple(load.get(n.name, ()))) for n in nodes)
-    return (placement_signature(pod, frozenset()), per_node)
+    per_node = tuple((_node_view(n), tuple(load.get(n.name, ()))) for n in nodes)
+    # the namespace (first in the signature) only matters to pod terms, absent here
+    return (placement_signature(pod, frozenset())[1:], per_node)
 
 
 @invariant(
