@@ -268,6 +268,18 @@ BUGS: list[Bug] = [
         engine="exhaustive",
         scenario="sts-scale-down.yaml",
     ),
+    Bug(
+        id="nodelifecycle-taints-in-full-disruption",
+        controller="node lifecycle",
+        actor="nodelifecycle",
+        impl="kmodel.catalogue.nodelifecycle:TaintsInFullDisruption",
+        summary="keeps adding NoExecute taints when every zone is fully disrupted, so a control-plane network failure evicts everything",
+        citation="kubernetes/kubernetes#28832 (NodeController evicts pods en masse on master network problems); "
+        "fixed by kubernetes/kubernetes#28897 (zone-aware disruption modes)",
+        invariant="nodelifecycle-no-taint-in-full-disruption",
+        engine="exhaustive",
+        scenario="nodes-all-fail.yaml",
+    ),
 ]
 
 KNOWN_MISSES: list[Bug] = [
@@ -301,20 +313,6 @@ KNOWN_MISSES: list[Bug] = [
         "history limits); none requires that a due time is ever started, and a CronJob is never quiescent (its next schedule time "
         "is always a pending timer), so no fixpoint check could see it either",
         witness="kmodel.catalogue.cronjob:stuck",
-    ),
-    Bug(
-        id="nodelifecycle-taints-in-full-disruption",
-        controller="node lifecycle",
-        actor="nodelifecycle",
-        impl="kmodel.catalogue.nodelifecycle:TaintsInFullDisruption",
-        summary="keeps adding NoExecute taints when every zone is fully disrupted, so a control-plane network failure evicts everything",
-        citation="kubernetes/kubernetes#28832 (NodeController evicts pods en masse on master network problems); "
-        "fixed by kubernetes/kubernetes#28897 (zone-aware disruption modes)",
-        invariant="(none: a node-lifecycle tainting invariant)",
-        engine="exhaustive",
-        scenario="nodes-all-fail.yaml",
-        missed="no invariant covers the node lifecycle controller; taint-eviction-timing and daemonset-not-taint-evicted take the taints as given",
-        witness="kmodel.catalogue.nodelifecycle:tainted_in_full_disruption",
     ),
 ]
 

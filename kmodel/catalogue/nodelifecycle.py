@@ -40,9 +40,8 @@ class TaintsInFullDisruption(NodeLifecycleController):
     kubernetes/kubernetes#28897 made the controller zone-aware and stop all evictions
     (no NoExecute tainting, existing taints removed) when every zone is fully disrupted.
 
-    Expected to be caught by an invariant about node tainting, but there is none: the
-    eviction invariants measure from the taint, whoever added it. Witness:
-    `tainted_in_full_disruption`.
+    Caught by `nodelifecycle-no-taint-in-full-disruption`: a NoExecute taint added while
+    no node of any zone is Ready. (`tainted_in_full_disruption` describes the end state.)
     """
 
     def requests(self, state: ClusterState, action: Action, config: ModelConfig) -> Sequence[apiserver.Request]:
