@@ -189,3 +189,14 @@ def test_exhaustive_explorer_keeps_states_apart_after_scripted_actions(tmp_path:
     report, _, result = run_exhaustive(ExhaustiveOptions(scenario=parse_scenario(TWO_SCRIPTED_UPDATES, "two-updates.yaml"), out_dir=tmp_path))
     assert report.status == "passed", report.counterexample.message if report.counterexample else report.notes
     assert result is not None and result.complete and result.distinct_states > 10
+
+
+def test_docs_list_every_entry_with_its_invariant() -> None:
+    """docs/catalogue.md names every caught bug with its invariant and every known miss."""
+    doc = (Path(__file__).parent.parent / "docs" / "catalogue.md").read_text()
+    caught, _, missed = doc.partition("## Known misses")
+    for bug in BUGS:
+        row = next((line for line in caught.splitlines() if line.startswith(f"| `{bug.id}` |")), "")
+        assert f"`{bug.invariant}`" in row and f"`{bug.option}`" in row, bug.id
+    for bug in KNOWN_MISSES:
+        assert f"| `{bug.id}` |" in missed, bug.id
