@@ -15,6 +15,8 @@ from kmodel.objects.kinds import KINDS
 from kmodel.objects.meta import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, OwnerReference
 from kmodel.state import ClusterState
 
+MODEL_UID_PREFIX = "00000000-0000-4000-8000-"  # kmodel.apiserver.new_uid
+
 GC = "garbagecollector"
 # graph_builder.go ignoredResources: the collector never watches Events.
 IGNORED = frozenset({"Event"})
@@ -194,6 +196,29 @@ def _issued_at(prev: ClusterState, action: Any) -> int | None:
     return next((f.issued_at for f in prev.inflight if f.actor == issuer), None)
 
 
+def _issued_uid(prev: ClusterState, action: Any) -> int | None:
+    """For a Deliver step, the next uid of the state the delivered request was issued in."""
+    issuer = getattr(action, "issuer", None)
+    if issuer is None:
+        return None
+    return next((f.issued_uid for f in prev.inflight if f.actor == issuer), None)
+
+
+def _created_after(obj: Any, issued_uid: int | None) -> bool:
+    """The object was created after the delivered request was decided (a model uid at or
+    past the issuing state's next uid): the collector could not have seen it. Upstream the
+    same race exists — a create that lands after attemptToOrphan listed the dependents."""
+    if not issued_uid:
+        return False
+    uid = obj.metadata.uid
+    if not uid.startswith(MODEL_UID_PREFIX):
+        return False
+    try:
+        return int(uid[len(MODEL_UID_PREFIX) :], 16) >= issued_uid
+    except ValueError:
+        return False
+
+
 def _deleting_since(state: ClusterState, ref: OwnerReference, issued_at: int | None) -> bool:
     """The owner was already being deleted when the delivered request was issued
     (attemptToDeleteItem decided on a graph where it may still have been in foreground
@@ -214,7 +239,9 @@ def _deleting_since(state: ClusterState, ref: OwnerReference, issued_at: int | N
     """A step of the garbage collector that removes the `orphan` finalizer from an object
     being deleted (or removes the object itself) leaves no dependent referencing that
     object's uid: with Orphan propagation the ownerReferences of every dependent are
-    removed before the owner may go.""",
+    removed before the owner may go. A delivered request is judged by the dependents that
+    existed when the collector issued it: a create that lands in between (a ReplicaSet's
+    pod decided before the owner's DELETE) is a race upstream has too.""",
     subjects=lambda s: sum(1 for o in s.all_objects() if o.metadata.deletion_timestamp is not None and FINALIZER_ORPHAN in o.metadata.finalizers),
     source="spec §11.2, §11.5 (INV-GC-2); garbagecollector.go attemptToOrphanWorker (orphanDependents before removeFinalizer)",
     tags=("gc",),
@@ -222,6 +249,7 @@ def _deleting_since(state: ClusterState, ref: OwnerReference, issued_at: int | N
 def gc_orphan_before_removal(prev: ClusterState, action: Any, nxt: ClusterState) -> Iterable[Violation]:
     if not by_gc(action):
         return
+    issued_uid = _issued_uid(prev, action)
     for obj in prev.all_objects():
         meta = obj.metadata
         if meta.deletion_timestamp is None or FINALIZER_ORPHAN not in meta.finalizers:
@@ -229,7 +257,7 @@ def gc_orphan_before_removal(prev: ClusterState, action: Any, nxt: ClusterState)
         after = nxt.get_ref(obj.ref)
         if after is not None and after.metadata.uid == meta.uid and FINALIZER_ORPHAN in after.metadata.finalizers:
             continue
-        deps = [d for d in referrers(nxt, meta.uid) if d.ref != obj.ref]
+        deps = [d for d in referrers(nxt, meta.uid) if d.ref != obj.ref and not _created_after(d, issued_uid)]
         if deps:
             yield Violation(
                 "gc-orphan-before-removal",

@@ -258,6 +258,7 @@ def build_machine(spec: MachineSpec) -> type[RuleBasedStateMachine]:
             if action is not None:
                 self._do(action)
 
+        @precondition(lambda self: not self.state.inflight)  # writes land in the second they are made
         @rule(data=st.data())
         def tick(self, data: st.DataObject) -> None:
             """Time passes: to the next timer of some actor, or by a drawn amount."""

@@ -158,7 +158,7 @@ class Model:
             if isinstance(r, apiserver.Remember):
                 apiserver.apply(tx, r, self.config)
             elif (actor.name, r) not in queued and _changes(state, r, self.config):
-                new_inflight.append(InFlight(actor.name, key, state.clock, r, opens))
+                new_inflight.append(InFlight(actor.name, key, state.clock, r, opens, state.next_uid))
                 opens = False
         tx.set_inflight(tuple(new_inflight))
         return tx.commit()
@@ -232,7 +232,10 @@ class Model:
                     if cs.state.running is not None:
                         for code in scope.exit_codes:
                             out.append(ExitContainer(pod.metadata.namespace, pod.metadata.name, cs.name, code))
-        if scope.time:
+        # The clock does not move while requests are in flight: an API request completes
+        # in milliseconds, so a decision lands in the second it was made. Asynchronous
+        # delivery models the order in which writes are observed, not write latency.
+        if scope.time and not state.inflight:
             d = self.next_deadline(state)
             if d is not None and (scope.horizon is None or d <= scope.horizon):
                 out.append(Tick(d - state.clock))

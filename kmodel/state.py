@@ -46,6 +46,9 @@ class InFlight:
     request: Any
     # the first request of its sync: a sync's requests run from its opener to the next one
     opens_sync: bool = False
+    # the state's next uid when the request was issued: objects with a uid from this one
+    # on were created after the decision (invariants judging a delivery use it)
+    issued_uid: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)

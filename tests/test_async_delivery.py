@@ -118,3 +118,21 @@ def test_a_patch_lands_on_the_object_as_stored() -> None:
     assert pod.metadata.finalizers == ("example.com/keep",)
     assert pod.metadata.labels["tier"] == "gold" and pod.spec.node_name == stale.spec.node_name
     assert owner in pod.metadata.owner_references
+
+
+def test_the_clock_waits_for_requests_in_flight() -> None:
+    """Writes land in the second they are decided: the exhaustive explorer offers no clock
+    advance while a request is in flight, and does once it has landed."""
+    from kmodel.actions import FailNode, Tick
+    from kmodel.model import Scope
+
+    model, state = _job_succeeded_once("1.34")
+    model = model.with_scope(Scope(horizon=10_000))
+    state = model.step(state, FailNode("n1"))  # the node lifecycle's grace period is a timer
+    assert model.next_deadline(state) is not None
+    busy = model.step(state, Reconcile("job", "default", "once"))
+    assert busy.inflight
+    assert not any(isinstance(a, Tick) for a in model.environment_actions(busy))
+    while busy.inflight:
+        busy = model.step(busy, Deliver(busy.inflight[0].actor))
+    assert any(isinstance(a, Tick) for a in model.environment_actions(busy))

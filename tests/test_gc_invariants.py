@@ -421,3 +421,36 @@ def test_a_delete_decided_during_foreground_deletion_may_land_after_a_switch_to_
 def test_a_delete_issued_while_the_owner_was_live_is_still_caught_at_delivery() -> None:
     found = _async_switch_to_orphan(delete_first=False)
     assert [v.invariant for v in found] == ["gc-no-live-owner-deletion"]
+
+
+def test_orphan_removal_is_judged_by_the_dependents_the_collector_could_see() -> None:
+    """A dependent created after the collector issued the finalizer removal (a create in
+    flight that lands in between) is not held against it; one that existed is."""
+    from kmodel.actions import Deliver
+    from kmodel.config import ModelConfig
+    from kmodel.controllers.garbagecollector import NAME as GC_NAME
+    from kmodel.state import InFlight
+
+    model = Model(ModelConfig(delivery="async"))
+    s = model.step(empty_state(), Apply((cm("owner", finalizers=("example.com/hold",)),)))
+    s = model.step(s, DeleteObject("ConfigMap", "default", "owner", propagation="Orphan"))
+    owner = s.get("ConfigMap", "default", "owner")
+    assert FINALIZER_ORPHAN in owner.metadata.finalizers
+    removal = apiserver.Update(replace(owner, metadata=replace(owner.metadata, finalizers=("example.com/hold",))), check_rv=False)
+
+    def deliver_after_dependent_appears(issued_before_dependent: bool) -> list[Violation]:
+        state = s
+        issued_uid = state.next_uid
+        if not issued_before_dependent:
+            state = model.step(state, Apply((cm("dep", owners=(owner,)),)))
+            issued_uid = state.next_uid
+        tx = state.edit()
+        tx.set_inflight((InFlight(GC_NAME, ("default", "owner"), state.clock, removal, True, issued_uid),))
+        state = tx.commit()
+        if issued_before_dependent:
+            state = model.step(state, Apply((cm("dep", owners=(owner,)),)))  # the create lands in between
+        action = Deliver(GC_NAME)
+        return list(REGISTRY["gc-orphan-before-removal"].check(state, action, model.step(state, action)))
+
+    assert deliver_after_dependent_appears(issued_before_dependent=True) == []
+    assert [v.invariant for v in deliver_after_dependent_appears(issued_before_dependent=False)] == ["gc-orphan-before-removal"]
