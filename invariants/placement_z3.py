@@ -54,10 +54,10 @@ def _has_pod_terms(pod: Any) -> bool:
     return bool(pod.spec.topology_spread_constraints)
 
 
-def _node_load(state: ClusterState) -> dict[str, list[tuple[object, ...]]]:
-    """Per node, the requests of the pods the scheduler's snapshot holds there, sorted."""
+def _node_load(placed: Iterable[Any]) -> dict[str, list[tuple[object, ...]]]:
+    """Per node, the requests of the placed pods (the scheduler's snapshot) there, sorted."""
     load: dict[str, list[tuple[object, ...]]] = {}
-    for pp in snapshot_pods(state):
+    for pp in placed:
         load.setdefault(pp.node, []).append(tuple(sorted(pod_requests(pp.pod.spec).items())))
     for v in load.values():
         v.sort()
@@ -78,9 +78,10 @@ def _local_key(state: ClusterState, pod: Any, nodes: Iterable[Any]) -> tuple[obj
     there — the same key in many states of an exploration."""
     if _has_pod_terms(pod) or any(v.persistent_volume_claim is not None for v in pod.spec.volumes):
         return None
-    if any(_has_pod_terms(pp.pod) for pp in snapshot_pods(state)):
+    placed = snapshot_pods(state)
+    if any(_has_pod_terms(pp.pod) for pp in placed):
         return None
-    load = _node_load(state)
+    load = _node_load(placed)
     per_node = tuple((_node_view(n), tuple(load.get(n.name, ()))) for n in nodes)
     # the namespace (first in the signature) only matters to pod terms, absent here
     return (placement_signature(pod, frozenset())[1:], per_node)
